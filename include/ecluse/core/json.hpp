@@ -1,0 +1,34 @@
+// JSON helpers around nlohmann/json that never throw: strict parsing and stable serialisation.
+#pragma once
+
+#include <ecluse/core/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace ecluse::json {
+
+using Json = nlohmann::json;
+
+enum class ParseFailure { none, malformed, duplicate_key };
+
+struct ParseOutcome {
+  Json value;
+  ParseFailure failure = ParseFailure::none;
+  std::string detail;  // the duplicated key, or the parser's byte position
+};
+
+// Parses text strictly: invalid JSON or UTF-8 and any object that repeats a key are failures.
+// Never throws.
+ParseOutcome parse_strict(std::string_view text);
+
+// Serialises compactly with sorted keys, ASCII only (non-ASCII escaped as \uXXXX) and invalid
+// UTF-8 replaced, so the output is one line that no embedded string can break. Never throws.
+std::string dump_line(const Json& value);
+
+// Serialises for people: two-space indent, sorted keys, UTF-8 kept. Never throws.
+std::string dump_pretty(const Json& value);
+
+}  // namespace ecluse::json

@@ -1,0 +1,93 @@
+// The catalogue of stable reason codes: the one place where every code, its family and its
+// meaning are kept (README's reason-code list is generated from it by `ecluse reasons`).
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace ecluse {
+
+// Canonical error family: tells the daemon whether to reject, alert or retry.
+enum class Errc {
+  rejected,            // the input is refused (a vendor drop's fault)
+  corrupt,             // our own data no longer matches what we wrote (alert)
+  resource_exhausted,  // a limit was reached
+  invalid_argument,    // the caller asked for something malformed
+  not_found,
+  failed_precondition,  // the request is valid but the current state forbids it
+  permission_denied,
+  unavailable,  // I/O or a locked resource: retrying may help
+  internal,     // a bug or a failing library: never the vendor's fault
+};
+
+std::string_view to_string(Errc code);
+
+struct Reason {
+  std::string_view code;
+  Errc family;
+  std::string_view summary;
+};
+
+namespace reason {
+// clang-format off
+// Usage and workspace.
+inline constexpr Reason k_usage{"usage.invalid_argument", Errc::invalid_argument, "a command-line argument is missing or malformed"};
+inline constexpr Reason k_workspace_not_found{"workspace.not_found", Errc::not_found, "the directory is not an ecluse workspace (no ecluse.json)"};
+inline constexpr Reason k_workspace_exists{"workspace.exists", Errc::failed_precondition, "init refuses to overwrite an existing workspace"};
+inline constexpr Reason k_workspace_bad_config{"workspace.bad_config", Errc::invalid_argument, "ecluse.json is malformed, has an unknown key or a value out of range"};
+inline constexpr Reason k_workspace_io{"workspace.io_error", Errc::unavailable, "a workspace file or directory could not be read or written"};
+// Stores and journal.
+inline constexpr Reason k_store_io{"store.io_error", Errc::unavailable, "the content store could not read or write an object"};
+inline constexpr Reason k_store_object_missing{"store.object_missing", Errc::not_found, "a content-store object is missing"};
+inline constexpr Reason k_store_object_corrupt{"store.object_corrupt", Errc::corrupt, "a content-store object no longer matches its digest"};
+inline constexpr Reason k_store_db{"store.db_error", Errc::unavailable, "the state store (SQLite) reported an error"};
+inline constexpr Reason k_store_schema_too_new{"store.schema_too_new", Errc::failed_precondition, "state.db was written by a newer ecluse"};
+inline constexpr Reason k_state_illegal_transition{"state.illegal_transition", Errc::failed_precondition, "the drop state machine forbids this transition"};
+inline constexpr Reason k_state_conflict{"state.conflict", Errc::failed_precondition, "another process changed the drop's state first"};
+inline constexpr Reason k_state_unknown_drop{"state.unknown_drop", Errc::not_found, "no drop matches the given id or vendor/product/version"};
+inline constexpr Reason k_state_ambiguous_drop{"state.ambiguous_drop", Errc::invalid_argument, "the short id matches more than one drop"};
+inline constexpr Reason k_journal_io{"journal.io_error", Errc::unavailable, "the audit journal could not be read or written"};
+inline constexpr Reason k_journal_tampered{"journal.tampered", Errc::corrupt, "an audit journal entry was edited, removed, inserted, reordered or truncated"};
+// Intake: the drop directory and its payload.
+inline constexpr Reason k_intake_unreadable{"intake.drop_unreadable", Errc::rejected, "the drop directory is missing, not a directory or unreadable"};
+inline constexpr Reason k_intake_missing_drop_json{"intake.missing_drop_json", Errc::rejected, "the drop has no drop.json"};
+inline constexpr Reason k_intake_missing_payload{"intake.missing_payload", Errc::rejected, "the drop has no payload/ directory"};
+inline constexpr Reason k_intake_unexpected_entry{"intake.unexpected_entry", Errc::rejected, "the drop directory holds something other than drop.json, drop.json.sig, payload/ and READY"};
+inline constexpr Reason k_intake_not_regular{"intake.not_regular_file", Errc::rejected, "a drop file is a symlink, device, fifo or socket"};
+inline constexpr Reason k_intake_artifact_missing{"intake.artifact_missing", Errc::rejected, "an artifact listed in drop.json is not in payload/"};
+inline constexpr Reason k_intake_unlisted_file{"intake.unlisted_file", Errc::rejected, "payload/ holds a file drop.json does not list"};
+inline constexpr Reason k_intake_size_mismatch{"intake.artifact_size_mismatch", Errc::rejected, "an artifact's size differs from drop.json"};
+inline constexpr Reason k_intake_digest_mismatch{"intake.artifact_digest_mismatch", Errc::rejected, "an artifact's SHA-256 differs from drop.json"};
+inline constexpr Reason k_intake_too_many_artifacts{"intake.too_many_artifacts", Errc::resource_exhausted, "the drop lists more artifacts than limits.max_artifacts"};
+inline constexpr Reason k_intake_artifact_too_large{"intake.artifact_too_large", Errc::resource_exhausted, "an artifact is larger than limits.max_artifact_bytes"};
+inline constexpr Reason k_intake_drop_too_large{"intake.drop_too_large", Errc::resource_exhausted, "the drop's artifacts add up to more than limits.max_drop_bytes"};
+inline constexpr Reason k_intake_signature_too_large{"intake.signature_too_large", Errc::resource_exhausted, "drop.json.sig is larger than limits.max_signature_bytes"};
+// drop.json against the v1 schema.
+inline constexpr Reason k_drop_too_large{"drop.too_large", Errc::resource_exhausted, "drop.json is larger than limits.max_drop_json_bytes"};
+inline constexpr Reason k_drop_malformed{"drop.malformed_json", Errc::rejected, "drop.json is not valid JSON (UTF-8)"};
+inline constexpr Reason k_drop_duplicate_key{"drop.duplicate_key", Errc::rejected, "a JSON object in drop.json repeats a key"};
+inline constexpr Reason k_drop_not_object{"drop.not_an_object", Errc::rejected, "drop.json or one of its artifacts is not a JSON object"};
+inline constexpr Reason k_drop_missing_field{"drop.missing_field", Errc::rejected, "a required field is missing"};
+inline constexpr Reason k_drop_wrong_type{"drop.wrong_type", Errc::rejected, "a field has the wrong JSON type"};
+inline constexpr Reason k_drop_unknown_field{"drop.unknown_field", Errc::rejected, "a field is not part of the v1 schema"};
+inline constexpr Reason k_drop_unknown_schema{"drop.unknown_schema", Errc::rejected, "the schema field is not ecluse.drop/v1"};
+inline constexpr Reason k_drop_bad_version{"drop.bad_version", Errc::rejected, "the version is not N[.N[.N[.N]]][-PRERELEASE]"};
+inline constexpr Reason k_drop_bad_name{"drop.bad_name", Errc::rejected, "vendor, product or channel is not a plain name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})"};
+inline constexpr Reason k_drop_unknown_channel{"drop.unknown_channel", Errc::rejected, "the channel is not configured in ecluse.json"};
+inline constexpr Reason k_drop_bad_timestamp{"drop.bad_timestamp", Errc::rejected, "released or expires is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"};
+inline constexpr Reason k_drop_expired{"drop.expired", Errc::rejected, "the drop's expires time has passed"};
+inline constexpr Reason k_drop_bad_digest{"drop.bad_digest", Errc::rejected, "an artifact's sha256 is not 64 lowercase hex digits"};
+inline constexpr Reason k_drop_path_outside{"drop.path_outside", Errc::rejected, "an artifact path leaves payload/ (absolute, drive letter, '..', backslash)"};
+inline constexpr Reason k_drop_bad_path{"drop.bad_path", Errc::rejected, "an artifact path is empty, too long, or holds '.', empty or control-character components"};
+inline constexpr Reason k_drop_duplicate_artifact{"drop.duplicate_artifact", Errc::rejected, "two artifacts have the same path"};
+inline constexpr Reason k_drop_no_artifacts{"drop.no_artifacts", Errc::rejected, "the artifacts list is empty"};
+// Internal.
+inline constexpr Reason k_internal{"internal.error", Errc::internal, "an unexpected internal failure (a bug: please report it)"};
+inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed to compute a digest"};
+// clang-format on
+}  // namespace reason
+
+// Every catalogued reason, in documentation order.
+const std::array<const Reason*, 49>& all_reasons();
+
+}  // namespace ecluse

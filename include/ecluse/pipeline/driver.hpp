@@ -1,0 +1,66 @@
+// The pipeline driver: runs the stages that exist, in order, for one drop; commits each
+// stage's result and evidence before the next starts; resumes after a crash from the last
+// committed stage and never runs a committed stage twice.
+#pragma once
+
+#include <ecluse/core/clock.hpp>
+#include <ecluse/core/error.hpp>
+#include <ecluse/store/content_store.hpp>
+#include <ecluse/store/journal.hpp>
+#include <ecluse/store/state_store.hpp>
+#include <ecluse/workspace/workspace.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace ecluse::pipeline {
+
+// Everything a run needs, opened once per command.
+class Session {
+ public:
+  // Opens the state store and journal of an open workspace.
+  static Result<Session> open(workspace::Workspace ws, const Clock& clock, std::string actor);
+
+  [[nodiscard]] const workspace::Workspace& ws() const { return m_ws; }
+
+  [[nodiscard]] store::StateStore& state() const { return *m_state; }
+
+  [[nodiscard]] const store::Journal& journal() const { return m_journal; }
+
+  [[nodiscard]] const store::ContentStore& objects() const { return m_objects; }
+
+  [[nodiscard]] const Clock& clock() const { return *m_clock; }
+
+  [[nodiscard]] const std::string& actor() const { return m_actor; }
+
+  // Appends an event to the journal with the session's actor and time.
+  Status record(const std::string& drop, const std::string& event, json::Json details) const;
+
+ private:
+  Session(workspace::Workspace ws,
+          std::unique_ptr<store::StateStore> state,
+          const Clock& clock,
+          std::string actor);
+  workspace::Workspace m_ws;
+  std::unique_ptr<store::StateStore> m_state;
+  store::Journal m_journal;
+  store::ContentStore m_objects;
+  const Clock* m_clock;
+  std::string m_actor;
+};
+
+struct IngestOutcome {
+  store::DropRecord drop;  // as committed at the end of the run
+  bool already_known =
+      false;  // the drop had been ingested before; committed stages were not re-run
+};
+
+// Runs a drop directory through every stage that exists today. A drop the pipeline rejects
+// is an outcome (drop.state == rejected, with its reason), not an error; errors are failures
+// to evaluate (I/O, state store, internal), never blamed on the vendor.
+Result<IngestOutcome> ingest(const Session& s,
+                             const std::filesystem::path& drop_dir,
+                             const store::ProgressFn& progress = {});
+
+}  // namespace ecluse::pipeline

@@ -1,0 +1,72 @@
+// How the driver runs one stage so that it is resumable: a stage whose result is committed
+// is reloaded, never re-run; a stage that runs commits its result and evidence (or the
+// drop's rejection) in one state-store transaction before the next stage starts.
+#pragma once
+
+#include <ecluse/core/drop_state.hpp>
+#include <ecluse/core/error.hpp>
+#include <ecluse/pipeline/driver.hpp>
+
+#include <optional>
+#include <string>
+
+namespace ecluse::pipeline {
+
+struct StageSpec {
+  std::string name;  // "verify", "unpack", …
+  DropState from;    // the state the stage starts from
+  DropState to;      // the state it commits on success
+};
+
+// What a stage's run function returns: its typed output or why it failed, with evidence.
+template <class Out>
+struct StageRun {
+  Result<Out> out;
+  json::Json evidence = json::Json::object();
+};
+
+// Is this error the drop's fault (a rejection) rather than a failure to evaluate it?
+bool is_rejection(const Error& e);
+
+// Commits a stage's success or the drop's rejection, and journals it.
+Status commit_run(const Session& s,
+                  const std::string& id,
+                  const StageSpec& spec,
+                  const Error* rejection,
+                  const json::Json& evidence);
+
+// Runs a stage for drop `id`: reload() when the drop is already past spec.to's rank, run() when
+// it is in spec.from. nullopt when the drop is (or just became) rejected.
+template <class Out, class RunFn, class ReloadFn>
+Result<std::optional<Out>> run_stage(const Session& s,
+                                     const std::string& id,
+                                     const StageSpec& spec,
+                                     RunFn&& run,
+                                     ReloadFn&& reload) {
+  ECLUSE_TRY(record, s.state().get_drop(id));
+  if (!record || record->state == DropState::rejected) {
+    return std::optional<Out>{};
+  }
+  if (forward_rank(record->state) >= forward_rank(spec.to)) {
+    ECLUSE_TRY(reloaded, reload());
+    return std::optional<Out>{std::move(reloaded)};
+  }
+  if (record->state != spec.from) {
+    return fail(reason::k_state_illegal_transition,
+                "drop " + id + " is " + std::string(to_string(record->state)) + ", stage "
+                    + spec.name + " needs " + std::string(to_string(spec.from)),
+                id);
+  }
+  StageRun<Out> result = run();
+  if (!result.out && !is_rejection(result.out.error())) {
+    return fail(result.out.error());
+  }
+  ECLUSE_CHECK(
+      commit_run(s, id, spec, result.out ? nullptr : &result.out.error(), result.evidence));
+  if (!result.out) {
+    return std::optional<Out>{};
+  }
+  return std::optional<Out>{std::move(*result.out)};
+}
+
+}  // namespace ecluse::pipeline

@@ -1,0 +1,55 @@
+// The audit journal: append-only JSON lines, each chained to the previous by SHA-256.
+//
+// journal/journal.jsonl holds one entry per line:
+//   {"actor","details","drop","event","prev","seq","time"}   (keys sorted, ASCII only)
+// where prev is the hex SHA-256 of the previous line's bytes (64 zeros for the first) and seq
+// counts from 1. journal/HEAD records the last seq and line hash so truncation is detected.
+#pragma once
+
+#include <ecluse/core/error.hpp>
+#include <ecluse/core/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ecluse::store {
+
+struct JournalEntry {
+  std::string time;   // RFC 3339 UTC
+  std::string actor;  // "cli:USER", "watcher", …
+  std::string drop;   // drop id, or empty
+  std::string event;  // dotted event name, e.g. "intake.received"
+  json::Json details = json::Json::object();
+};
+
+struct JournalCheck {
+  bool ok = true;
+  std::uint64_t entries = 0;         // lines read
+  std::uint64_t first_bad_line = 0;  // 1-based; 0 when ok
+  std::string problem;               // what is wrong at first_bad_line
+};
+
+class Journal {
+ public:
+  explicit Journal(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+
+  // Appends one entry durably (fsync) under an exclusive lock, so concurrent writers from
+  // several processes chain correctly. Strings are escaped: no entry can forge another.
+  Status append(const JournalEntry& entry) const;
+
+  // All entries, parsed (journal.tampered for a line that is not a JSON object).
+  Result<std::vector<json::Json>> entries() const;
+
+  // Re-walks the chain and HEAD; names the first line that was edited, removed, inserted,
+  // reordered or truncated. Errors only when the journal cannot be read at all.
+  Result<JournalCheck> verify() const;
+
+ private:
+  [[nodiscard]] std::filesystem::path file() const { return m_dir / "journal.jsonl"; }
+
+  std::filesystem::path m_dir;
+};
+
+}  // namespace ecluse::store

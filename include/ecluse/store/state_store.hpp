@@ -1,0 +1,100 @@
+// The state store: drops, their stage results with evidence, findings and rejections.
+// An interface so a later backend (PostgreSQL) can sit beside SQLite; stages never write SQL.
+#pragma once
+
+#include <ecluse/core/drop_state.hpp>
+#include <ecluse/core/error.hpp>
+#include <ecluse/core/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ecluse::store {
+
+struct Rejection {
+  std::string stage;
+  std::string reason;
+  std::string message;
+  std::string item;
+};
+
+struct DropRecord {
+  std::string id;  // hex SHA-256 of drop.json's bytes
+  std::string vendor;
+  std::string product;
+  std::string version;
+  std::string channel;
+  std::string source;  // the directory it was ingested from
+  DropState state = DropState::received;
+  std::string created_at;
+  std::string updated_at;
+  std::optional<Rejection> rejection;
+};
+
+// One committed stage: the state it moved the drop to and the evidence it recorded.
+struct StageRecord {
+  std::string stage;
+  DropState state_after = DropState::received;
+  json::Json evidence;
+  std::string committed_at;
+};
+
+struct Finding {
+  std::string stage;
+  std::string code;
+  std::string severity;  // info, low, medium, high, critical
+  std::string item;
+  std::string detail;
+};
+
+class StateStore {
+ public:
+  StateStore() = default;
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+  StateStore(StateStore&&) = delete;
+  StateStore& operator=(StateStore&&) = delete;
+  virtual ~StateStore() = default;
+
+  // Creates a drop in an initial state (received or rejected) together with the result of the
+  // stage that decided it, atomically; drop.rejection is stored when present.
+  // state.illegal_transition for a non-initial state; state.conflict when the id exists already.
+  virtual Status create_drop(const DropRecord& drop, const StageRecord& result) = 0;
+
+  // Moves a drop from `from` to result.state_after and stores the result, atomically.
+  // state.illegal_transition when the state machine forbids it; state.conflict when the drop
+  // is no longer in `from` (another process moved it).
+  virtual Status commit_stage(const std::string& id, DropState from, const StageRecord& result) = 0;
+
+  // Moves a drop from `from` to rejected (result.state_after must be rejected), recording why
+  // and the rejecting stage's evidence, atomically.
+  virtual Status reject(const std::string& id,
+                        DropState from,
+                        const Rejection& why,
+                        const StageRecord& result) = 0;
+
+  virtual Result<std::optional<DropRecord>> get_drop(const std::string& id) = 0;
+  // Drops whose id starts with prefix (hex), newest first.
+  virtual Result<std::vector<DropRecord>> find_by_prefix(const std::string& prefix) = 0;
+  virtual Result<std::vector<DropRecord>> find_by_name(const std::string& vendor,
+                                                       const std::string& product,
+                                                       const std::string& version) = 0;
+  virtual Result<std::vector<DropRecord>> list_drops() = 0;
+  virtual Result<std::vector<StageRecord>> stage_results(const std::string& id) = 0;
+
+  virtual Status add_findings(const std::string& id, const std::vector<Finding>& findings) = 0;
+  virtual Result<std::vector<Finding>> findings(const std::string& id) = 0;
+
+  [[nodiscard]] virtual int schema_version() const = 0;
+};
+
+// Opens (creating and migrating forward when needed) the SQLite state store at path, in WAL
+// mode with the given busy timeout. store.schema_too_new when a newer ecluse wrote it.
+Result<std::unique_ptr<StateStore>> open_sqlite(const std::filesystem::path& path,
+                                                std::uint32_t busy_timeout_ms);
+
+}  // namespace ecluse::store

@@ -1,0 +1,78 @@
+// The workspace: one directory holding ecluse.json, the stores, the journal and the repositories.
+#pragma once
+
+#include <ecluse/core/error.hpp>
+#include <ecluse/core/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ecluse::workspace {
+
+namespace stdfs = std::filesystem;
+
+// Bounds on what one drop may cost (docs/configuration.md documents each).
+struct Limits {
+  std::uint64_t max_drop_json_bytes = 1ULL << 20U;  // 1 MiB
+  std::uint64_t max_signature_bytes = 1ULL << 20U;  // 1 MiB
+  std::uint64_t max_artifacts = 100000;
+  std::uint64_t max_artifact_bytes = 64ULL << 30U;  // 64 GiB
+  std::uint64_t max_drop_bytes = 256ULL << 30U;     // 256 GiB
+};
+
+struct Config {
+  std::vector<std::string> channels{"preprod", "prod"};
+  std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
+  Limits limits;
+  std::uint32_t busy_timeout_ms = 10000;  // how long to wait for a locked state.db
+
+  // The full configuration as written to ecluse.json (every key with its value).
+  [[nodiscard]] json::Json to_json() const;
+  // Reads ecluse.json: unknown keys and out-of-range values are workspace.bad_config;
+  // keys that are absent keep their defaults.
+  static Result<Config> from_json(const json::Json& j);
+};
+
+class Workspace {
+ public:
+  // Opens an existing workspace (workspace.not_found when dir has no ecluse.json).
+  static Result<Workspace> open(const stdfs::path& dir);
+
+  [[nodiscard]] const stdfs::path& root() const { return m_root; }
+
+  [[nodiscard]] const Config& config() const { return m_config; }
+
+  [[nodiscard]] stdfs::path incoming_dir() const;
+
+  [[nodiscard]] stdfs::path objects_dir() const { return m_root / "quarantine" / "objects"; }
+
+  [[nodiscard]] stdfs::path drops_dir() const { return m_root / "quarantine" / "drops"; }
+
+  [[nodiscard]] stdfs::path tmp_dir() const { return m_root / "quarantine" / "tmp"; }
+
+  [[nodiscard]] stdfs::path state_db() const { return m_root / "state.db"; }
+
+  [[nodiscard]] stdfs::path journal_dir() const { return m_root / "journal"; }
+
+  [[nodiscard]] stdfs::path repos_dir() const { return m_root / "repos"; }
+
+  [[nodiscard]] stdfs::path keys_dir() const { return m_root / "keys"; }
+
+ private:
+  Workspace(stdfs::path root, Config config)
+      : m_root(std::move(root)), m_config(std::move(config)) {}
+
+  stdfs::path m_root;
+  Config m_config;
+};
+
+// Creates the layout of DESIGN.md in dir with a default ecluse.json. Refuses
+// (workspace.exists) when dir already holds a workspace or any of its parts.
+Result<Workspace> init(const stdfs::path& dir);
+
+// The workspace directory to use: the flag when given, else $ECLUSE_WORKSPACE, else ".".
+stdfs::path resolve_dir(const std::string& flag);
+
+}  // namespace ecluse::workspace

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs ecluse's build and test dependencies from Debian 12 packages (idempotent).
+set -euo pipefail
+
+packages=(
+  cmake g++ pkg-config make git
+  libssl-dev libgit2-dev libarchive-dev
+  libboost-dev libboost-filesystem-dev
+  nlohmann-json3-dev doctest-dev libexpected-dev libcli11-dev
+  libsqlite3-dev sqlite3
+  bubblewrap
+  openssl coreutils time
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 3
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds ecluse, then runs it end to end on an embedded default: a temporary workspace, a
+# generated demo vendor CA and a signed demo drop, ingested through every stage that exists.
+# usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/install-deps.sh
+echo "== build (release)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+ecluse=$root/build/release/ecluse
+
+work=${1:-$(mktemp -d /tmp/ecluse-quickstart-XXXXXX)}
+mkdir -p "$work"
+ws=$work/workspace
+echo "== workspace"
+"$ecluse" init "$ws"
+echo "== demo vendor CA and signed drop"
+bash scripts/make-demo-drop.sh "$work/demo" 1.0.0 >/dev/null
+cp -r "$work/demo/drop" "$ws/staging/incoming/acme-cloud-agent-1.0.0"
+echo "   vendor root: $work/demo/vendor/root.pem"
+echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, drop.json.sig, payload/, READY)"
+echo "== ingest"
+"$ecluse" --workspace "$ws" ingest --incoming
+echo "== status"
+"$ecluse" --workspace "$ws" status
+echo "== audit journal"
+"$ecluse" --workspace "$ws" log
+"$ecluse" --workspace "$ws" log --verify
+cat <<MSG
+
+Where to look:
+  workspace          $ws
+  drop evidence      $ws/quarantine/drops/
+  content store      $ws/quarantine/objects/sha256/
+  one drop in full   $ecluse --workspace $ws show acme/cloud-agent/1.0.0
+  everything as JSON $ecluse --workspace $ws status --json
+MSG

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs dependencies if missing, configures, builds and runs the whole test suite (ctest).
+# usage: scripts/test.sh [--asan | --release] [ctest arguments…]
+#   --asan      AddressSanitizer + UndefinedBehaviorSanitizer build (also: ECLUSE_SANITIZE=1)
+#   --release   optimised, hardened build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset=dev
+[ "${ECLUSE_SANITIZE:-0}" = 1 ] && preset=asan
+ctest_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --asan) preset=asan ;;
+    --release) preset=release ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) ctest_args+=("$arg") ;;
+  esac
+done
+
+bash scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "== configure ($preset)"
+cmake --preset "$preset" >/dev/null
+echo "== build ($preset)"
+cmake --build --preset "$preset" -j "$jobs"
+echo "== test ($preset)"
+if [ "$preset" = asan ]; then
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+ctest --preset "$preset" -j "$jobs" "${ctest_args[@]}"

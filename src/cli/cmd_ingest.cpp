@@ -1,0 +1,113 @@
+// ecluse ingest DROP_DIR… | --incoming: run drops through the pipeline.
+#include <ecluse/intake/intake.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common.hpp"
+
+namespace ecluse::cli {
+
+namespace {
+
+struct IngestOptions {
+  std::vector<std::string> dirs;
+  bool incoming = false;
+  bool json = false;
+};
+
+std::string mib(std::uint64_t bytes) {
+  return std::to_string(bytes >> 20U) + " MiB";
+}
+
+// A progress line on stderr, only when stderr is a terminal.
+store::ProgressFn progress_line(const std::string& label) {
+  if (::isatty(STDERR_FILENO) == 0) {
+    return {};
+  }
+  auto last = std::make_shared<std::uint64_t>(0);
+  return [label, last](std::uint64_t bytes) {
+    if (bytes - *last >= (64ULL << 20U)) {
+      *last = bytes;
+      std::fprintf(
+          stderr, "\r\033[Kingest %s: %s copied and hashed", label.c_str(), mib(bytes).c_str());
+    }
+  };
+}
+
+std::string human_line(const pipeline::IngestOutcome& o) {
+  const auto& d = o.drop;
+  std::string line =
+      std::string(to_string(d.state)) + "  " + d.id.substr(0, 12) + "  "
+      + (d.vendor.empty() ? std::string("?") : d.vendor + "/" + d.product + "/" + d.version);
+  if (!d.channel.empty()) {
+    line += " (channel " + d.channel + ")";
+  }
+  if (o.already_known) {
+    line += "  [already ingested: nothing re-run]";
+  }
+  if (d.rejection) {
+    line += "\n  " + d.rejection->reason + ": " + d.rejection->message;
+  }
+  return line + "\n  details: ecluse show " + d.id.substr(0, 12) + "\n";
+}
+
+int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
+  auto session = open_session(g);
+  if (!session) {
+    return report(session.error(), o.json);
+  }
+  std::vector<std::filesystem::path> dirs(o.dirs.begin(), o.dirs.end());
+  if (o.incoming) {
+    const auto ready = intake::ready_drops(session->ws().incoming_dir());
+    dirs.insert(dirs.end(), ready.begin(), ready.end());
+  }
+  if (dirs.empty()) {
+    return report(Error::from(reason::k_usage, "nothing to ingest: give DROP_DIR or --incoming"),
+                  o.json);
+  }
+  int rc = k_exit_ok;
+  auto results = json::Json::array();
+  for (const auto& dir : dirs) {
+    auto outcome = pipeline::ingest(*session, dir, progress_line(dir.filename().string()));
+    if (::isatty(STDERR_FILENO) != 0) {
+      std::fputs("\r\033[K", stderr);
+    }
+    if (!outcome) {
+      return report(outcome.error(), o.json);
+    }
+    if (outcome->drop.state == DropState::rejected) {
+      rc = k_exit_rejected;
+    }
+    auto j = drop_json(outcome->drop);
+    j["already_known"] = outcome->already_known;
+    results.push_back(std::move(j));
+    if (!o.json) {
+      out(human_line(*outcome));
+    }
+  }
+  if (o.json) {
+    out(json::dump_pretty(json::Json{{"drops", results}}) + "\n");
+  }
+  return rc;
+}
+
+}  // namespace
+
+void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action) {
+  auto opts = std::make_shared<IngestOptions>();
+  auto* cmd = app.add_subcommand("ingest", "run drops through the pipeline (intake today)");
+  cmd->add_option("DROP_DIR", opts->dirs, "drop directories (drop.json, drop.json.sig, payload/)");
+  cmd->add_flag("--incoming",
+                opts->incoming,
+                "also ingest every drop in staging/incoming/ that holds a READY marker");
+  cmd->add_flag("--json", opts->json, "print the outcome as JSON");
+  cmd->callback([opts, &g, &action] {
+    action = [opts, &g] {
+      return run_ingest(g, *opts);
+    };
+  });
+}
+
+}  // namespace ecluse::cli

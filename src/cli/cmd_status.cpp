@@ -1,0 +1,150 @@
+// ecluse status [DROP] and ecluse show DROP: read the state store.
+#include <cstdio>
+
+#include "common.hpp"
+
+namespace ecluse::cli {
+
+namespace {
+
+struct ReadOptions {
+  std::string drop;
+  bool json = false;
+};
+
+std::string padded(std::string s, std::size_t width) {
+  if (s.size() < width) {
+    s.append(width - s.size(), ' ');
+  }
+  return s;
+}
+
+std::string table_row(const store::DropRecord& d) {
+  return padded(d.id.substr(0, 12), 14) + padded(std::string(to_string(d.state)), 10)
+         + padded(d.vendor.empty() ? "?" : d.vendor + "/" + d.product + "/" + d.version, 40)
+         + padded(d.channel, 10) + d.updated_at + (d.rejection ? "  " + d.rejection->reason : "")
+         + "\n";
+}
+
+std::string drop_summary(const store::DropRecord& d) {
+  std::string s = "drop     " + d.id + "\n" + "name     " + d.vendor + "/" + d.product + "/"
+                  + d.version + "\n" + "channel  " + d.channel + "\n" + "state    "
+                  + std::string(to_string(d.state)) + "\n" + "source   " + d.source + "\n"
+                  + "created  " + d.created_at + "\n" + "updated  " + d.updated_at + "\n";
+  if (d.rejection) {
+    s += "rejected at " + d.rejection->stage + ": " + d.rejection->reason + "\n  "
+         + d.rejection->message + "\n";
+  }
+  return s;
+}
+
+int run_status(const GlobalOptions& g, const ReadOptions& o) {
+  auto session = open_session(g);
+  if (!session) {
+    return report(session.error(), o.json);
+  }
+  if (!o.drop.empty()) {
+    auto d = find_drop(*session, o.drop);
+    if (!d) {
+      return report(d.error(), o.json);
+    }
+    out(o.json ? json::dump_pretty(drop_json(*d)) + "\n" : drop_summary(*d));
+    return k_exit_ok;
+  }
+  auto drops = session->state().list_drops();
+  if (!drops) {
+    return report(drops.error(), o.json);
+  }
+  if (o.json) {
+    auto list = json::Json::array();
+    for (const auto& d : *drops) {
+      list.push_back(drop_json(d));
+    }
+    out(json::dump_pretty(json::Json{{"drops", list}}) + "\n");
+    return k_exit_ok;
+  }
+  std::string text = padded("ID", 14) + padded("STATE", 10) + padded("VENDOR/PRODUCT/VERSION", 40)
+                     + padded("CHANNEL", 10) + "UPDATED\n";
+  for (const auto& d : *drops) {
+    text += table_row(d);
+  }
+  out(drops->empty() ? "no drops yet (ecluse ingest DROP_DIR)\n" : text);
+  return k_exit_ok;
+}
+
+int run_show(const GlobalOptions& g, const ReadOptions& o) {
+  auto session = open_session(g);
+  if (!session) {
+    return report(session.error(), o.json);
+  }
+  auto d = find_drop(*session, o.drop);
+  if (!d) {
+    return report(d.error(), o.json);
+  }
+  auto stages = session->state().stage_results(d->id);
+  auto findings = session->state().findings(d->id);
+  if (!stages || !findings) {
+    return report(!stages ? stages.error() : findings.error(), o.json);
+  }
+  auto j = drop_json(*d);
+  j["stages"] = json::Json::array();
+  for (const auto& st : *stages) {
+    j["stages"].push_back({{"stage", st.stage},
+                           {"state_after", to_string(st.state_after)},
+                           {"committed_at", st.committed_at},
+                           {"evidence", st.evidence}});
+  }
+  j["findings"] = json::Json::array();
+  for (const auto& f : *findings) {
+    j["findings"].push_back({{"stage", f.stage},
+                             {"code", f.code},
+                             {"severity", f.severity},
+                             {"item", f.item},
+                             {"detail", f.detail}});
+  }
+  j["evidence_dir"] = (session->ws().drops_dir() / d->id).string();
+  if (o.json) {
+    out(json::dump_pretty(j) + "\n");
+    return k_exit_ok;
+  }
+  std::string text = drop_summary(*d);
+  for (const auto& st : *stages) {
+    text += "\nstage " + st.stage + " -> " + std::string(to_string(st.state_after)) + " at "
+            + st.committed_at + "\n" + json::dump_pretty(st.evidence) + "\n";
+  }
+  for (const auto& f : *findings) {
+    text += "finding " + f.severity + " " + f.code + " " + f.item + ": " + f.detail + "\n";
+  }
+  out(text + "\nevidence: " + j["evidence_dir"].get<std::string>() + "\n");
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void add_status(CLI::App& app, const GlobalOptions& g, Action& action) {
+  auto opts = std::make_shared<ReadOptions>();
+  auto* cmd = app.add_subcommand("status", "list drops and their states, or one drop's state");
+  cmd->add_option("DROP", opts->drop, "short id (hex prefix) or VENDOR/PRODUCT/VERSION");
+  cmd->add_flag("--json", opts->json, "print as JSON");
+  cmd->callback([opts, &g, &action] {
+    action = [opts, &g] {
+      return run_status(g, *opts);
+    };
+  });
+}
+
+void add_show(CLI::App& app, const GlobalOptions& g, Action& action) {
+  auto opts = std::make_shared<ReadOptions>();
+  auto* cmd =
+      app.add_subcommand("show", "show one drop: record, stage results with evidence, findings");
+  cmd->add_option("DROP", opts->drop, "short id (hex prefix) or VENDOR/PRODUCT/VERSION")
+      ->required();
+  cmd->add_flag("--json", opts->json, "print as JSON");
+  cmd->callback([opts, &g, &action] {
+    action = [opts, &g] {
+      return run_show(g, *opts);
+    };
+  });
+}
+
+}  // namespace ecluse::cli

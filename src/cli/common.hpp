@@ -1,0 +1,54 @@
+// Private to the CLI: options shared by commands, output helpers, opening a session.
+#pragma once
+
+#include <ecluse/cli/main.hpp>
+#include <ecluse/core/clock.hpp>
+#include <ecluse/core/error.hpp>
+#include <ecluse/core/json.hpp>
+#include <ecluse/pipeline/driver.hpp>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace ecluse::cli {
+
+struct GlobalOptions {
+  std::string workspace;  // --workspace (else $ECLUSE_WORKSPACE, else .)
+};
+
+// A subcommand's action: runs after parsing, returns the exit code.
+using Action = std::function<int()>;
+
+// Each cmd_*.cpp registers its subcommand and sets the action to run when it is chosen.
+void add_init(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_status(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_show(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_log(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_reasons(CLI::App& app, const GlobalOptions& g, Action& action);
+
+// The exit code an error maps to.
+int exit_code_of(const Error& e);
+
+// Prints an error (one line on stderr; as JSON on stdout too when json is set); returns its exit
+// code.
+int report(const Error& e, bool json);
+
+// Opens the workspace chosen by the global options with the system clock.
+Result<pipeline::Session> open_session(const GlobalOptions& g);
+
+// "cli:USER".
+std::string actor();
+
+// Finds one drop by short id (hex prefix, at least 4 digits) or VENDOR/PRODUCT/VERSION.
+Result<store::DropRecord> find_drop(const pipeline::Session& s, const std::string& ref);
+
+// The JSON form of a drop record (stable field names).
+json::Json drop_json(const store::DropRecord& d);
+
+// Writes text to stdout.
+void out(const std::string& text);
+
+}  // namespace ecluse::cli

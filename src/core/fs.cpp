@@ -1,0 +1,149 @@
+// POSIX file helpers: owned descriptors, durable atomic writes, bounded reads.
+#include <ecluse/core/fs.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace ecluse::fs {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+    m_fd = other.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+int UniqueFd::release() noexcept {
+  const int fd = m_fd;
+  m_fd = -1;
+  return fd;
+}
+
+std::string errno_message(std::string_view what, const stdfs::path& path, int err) {
+  return std::string(what) + " '" + path.string() + "': " + std::strerror(err);
+}
+
+Result<UniqueFd> open_read_nofollow(const stdfs::path& path, const Reason& on_error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(on_error, errno_message("cannot open", path, errno), path.string());
+  }
+  return UniqueFd(fd);
+}
+
+Status write_all(int fd, std::string_view data, const stdfs::path& path, const Reason& on_error) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail(on_error, errno_message("cannot write", path, errno), path.string());
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Status fsync_dir(const stdfs::path& dir, const Reason& on_error) {
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) {
+    return fail(on_error, errno_message("cannot sync directory", dir, errno), dir.string());
+  }
+  return {};
+}
+
+namespace {
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::array<char, 17> buf{};
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  auto v = rng();
+  for (std::size_t i = 0; i < 16; ++i) {
+    buf.at(i) = k_hex[v & 0xfU];
+    v >>= 4U;
+  }
+  return buf.data();
+}
+
+}  // namespace
+
+Status write_file_atomic(const stdfs::path& path,
+                         std::string_view data,
+                         const Reason& on_error,
+                         unsigned mode) {
+  const stdfs::path tmp =
+      path.parent_path() / ("." + path.filename().string() + ".tmp-" + random_suffix());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) {
+    return fail(on_error, errno_message("cannot create", tmp, errno), tmp.string());
+  }
+  auto written = write_all(fd.get(), data, tmp, on_error);
+  if (written && ::fsync(fd.get()) != 0) {
+    written = fail(on_error, errno_message("cannot sync", tmp, errno), tmp.string());
+  }
+  if (written && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    written = fail(on_error, errno_message("cannot rename onto", path, errno), path.string());
+  }
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  return fsync_dir(path.parent_path().empty() ? stdfs::path(".") : path.parent_path(), on_error);
+}
+
+Result<std::string> read_file_bounded(const stdfs::path& path,
+                                      std::uint64_t max_bytes,
+                                      const Reason& on_error,
+                                      const Reason& on_too_large) {
+  ECLUSE_TRY(fd, open_read_nofollow(path, on_error));
+  std::string out;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail(on_error, errno_message("cannot read", path, errno), path.string());
+    }
+    if (n == 0) {
+      return out;
+    }
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      return fail(on_too_large,
+                  "'" + path.filename().string() + "' is larger than " + std::to_string(max_bytes)
+                      + " bytes",
+                  path.filename().string());
+    }
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
+Status make_dirs(const stdfs::path& dir, const Reason& on_error) {
+  std::error_code ec;
+  stdfs::create_directories(dir, ec);
+  if (ec) {
+    return fail(
+        on_error, "cannot create directory '" + dir.string() + "': " + ec.message(), dir.string());
+  }
+  return {};
+}
+
+}  // namespace ecluse::fs

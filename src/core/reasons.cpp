@@ -1,0 +1,86 @@
+// The reason catalogue's index and the names of the error families.
+#include <ecluse/core/reasons.hpp>
+
+namespace ecluse {
+
+std::string_view to_string(Errc code) {
+  switch (code) {
+    case Errc::rejected:
+      return "rejected";
+    case Errc::corrupt:
+      return "corrupt";
+    case Errc::resource_exhausted:
+      return "resource_exhausted";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::not_found:
+      return "not_found";
+    case Errc::failed_precondition:
+      return "failed_precondition";
+    case Errc::permission_denied:
+      return "permission_denied";
+    case Errc::unavailable:
+      return "unavailable";
+    case Errc::internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+const std::array<const Reason*, 49>& all_reasons() {
+  using namespace reason;  // NOLINT(google-build-using-namespace)
+  static const std::array<const Reason*, 49> k_all{
+      &k_usage,
+      &k_workspace_not_found,
+      &k_workspace_exists,
+      &k_workspace_bad_config,
+      &k_workspace_io,
+      &k_store_io,
+      &k_store_object_missing,
+      &k_store_object_corrupt,
+      &k_store_db,
+      &k_store_schema_too_new,
+      &k_state_illegal_transition,
+      &k_state_conflict,
+      &k_state_unknown_drop,
+      &k_state_ambiguous_drop,
+      &k_journal_io,
+      &k_journal_tampered,
+      &k_intake_unreadable,
+      &k_intake_missing_drop_json,
+      &k_intake_missing_payload,
+      &k_intake_unexpected_entry,
+      &k_intake_not_regular,
+      &k_intake_artifact_missing,
+      &k_intake_unlisted_file,
+      &k_intake_size_mismatch,
+      &k_intake_digest_mismatch,
+      &k_intake_too_many_artifacts,
+      &k_intake_artifact_too_large,
+      &k_intake_drop_too_large,
+      &k_intake_signature_too_large,
+      &k_drop_too_large,
+      &k_drop_malformed,
+      &k_drop_duplicate_key,
+      &k_drop_not_object,
+      &k_drop_missing_field,
+      &k_drop_wrong_type,
+      &k_drop_unknown_field,
+      &k_drop_unknown_schema,
+      &k_drop_bad_version,
+      &k_drop_bad_name,
+      &k_drop_unknown_channel,
+      &k_drop_bad_timestamp,
+      &k_drop_expired,
+      &k_drop_bad_digest,
+      &k_drop_path_outside,
+      &k_drop_bad_path,
+      &k_drop_duplicate_artifact,
+      &k_drop_no_artifacts,
+      &k_internal,
+      &k_internal_crypto,
+  };
+  return k_all;
+}
+
+}  // namespace ecluse

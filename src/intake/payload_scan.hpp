@@ -1,0 +1,27 @@
+// Private to intake: the drop directory's shape and the payload's files against drop.json.
+#pragma once
+
+#include <ecluse/core/error.hpp>
+#include <ecluse/intake/drop_manifest.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace ecluse::intake::detail {
+
+// Regular files under payload/, by path relative to it (with '/' separators), with sizes.
+using PayloadFiles = std::map<std::string, std::uint64_t>;
+
+// Only drop.json, drop.json.sig, payload/ and READY may sit in the drop directory.
+Status check_drop_layout(const std::filesystem::path& dir);
+
+// Walks payload/ without following links; anything but files and directories is refused.
+// Stops after max_files files (limits.max_artifacts: a drop cannot list more).
+Result<PayloadFiles> scan_payload(const std::filesystem::path& payload, std::uint64_t max_files);
+
+// Every listed artifact present with its size, nothing unlisted.
+Status match_listing(const DropManifest& manifest, const PayloadFiles& files);
+
+}  // namespace ecluse::intake::detail

@@ -1,0 +1,6 @@
+// The ecluse executable: everything lives in the library.
+#include <ecluse/cli/main.hpp>
+
+int main(int argc, char** argv) {
+  return ecluse::cli::main(argc, argv);
+}

@@ -1,0 +1,29 @@
+// A pipeline session: the workspace with its opened stores.
+#include <ecluse/pipeline/driver.hpp>
+
+namespace ecluse::pipeline {
+
+Session::Session(workspace::Workspace ws,
+                 std::unique_ptr<store::StateStore> state,
+                 const Clock& clock,
+                 std::string actor)
+    : m_ws(std::move(ws)),
+      m_state(std::move(state)),
+      m_journal(m_ws.journal_dir()),
+      m_objects(m_ws.objects_dir(), m_ws.tmp_dir()),
+      m_clock(&clock),
+      m_actor(std::move(actor)) {}
+
+Result<Session> Session::open(workspace::Workspace ws, const Clock& clock, std::string actor) {
+  ECLUSE_TRY(state, store::open_sqlite(ws.state_db(), ws.config().busy_timeout_ms));
+  return Session(std::move(ws), std::move(state), clock, std::move(actor));
+}
+
+Status Session::record(const std::string& drop,
+                       const std::string& event,
+                       json::Json details) const {
+  return m_journal.append(
+      store::JournalEntry{format_utc(m_clock->now()), m_actor, drop, event, std::move(details)});
+}
+
+}  // namespace ecluse::pipeline

@@ -1,0 +1,201 @@
+// The content-addressed store. Invariant: a file at sha256/ab/cdef… holds exactly the bytes
+// whose SHA-256 is abcdef…; it is created by link(2) from a fully written, fsynced
+// temporary file, so it is never seen half-written and never rewritten.
+#include <ecluse/store/content_store.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace ecluse::store {
+
+namespace {
+
+constexpr std::size_t k_chunk = std::size_t{1} << 20U;
+
+stdfs::path temp_name(const stdfs::path& dir) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return dir / ("obj-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+}
+
+tl::unexpected<Error> io_error(std::string_view what, const stdfs::path& p) {
+  return fail(reason::k_store_io, fs::errno_message(what, p, errno), p.string());
+}
+
+// Reads up to size bytes, retrying EINTR; returns bytes read or -1.
+ssize_t read_some(int fd, char* buf, std::size_t size) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, size);
+    if (n >= 0 || errno != EINTR) {
+      return n;
+    }
+  }
+}
+
+}  // namespace
+
+StagedObject::StagedObject(StagedObject&& other) noexcept
+    : m_tmp(std::move(other.m_tmp)), m_digest(other.m_digest), m_size(other.m_size) {
+  other.m_tmp.clear();
+}
+
+StagedObject& StagedObject::operator=(StagedObject&& other) noexcept {
+  if (this != &other) {
+    if (!m_tmp.empty()) {
+      ::unlink(m_tmp.c_str());
+    }
+    m_tmp = std::move(other.m_tmp);
+    other.m_tmp.clear();
+    m_digest = other.m_digest;
+    m_size = other.m_size;
+  }
+  return *this;
+}
+
+StagedObject::~StagedObject() {
+  if (!m_tmp.empty()) {
+    ::unlink(m_tmp.c_str());
+  }
+}
+
+stdfs::path ContentStore::object_path(const crypto::Digest& d) const {
+  const auto hex = d.hex();
+  return m_root / "sha256" / hex.substr(0, 2) / hex.substr(2);
+}
+
+bool ContentStore::contains(const crypto::Digest& d) const {
+  struct stat st {};
+
+  return ::lstat(object_path(d).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<StagedObject> ContentStore::stage(int fd,
+                                         std::uint64_t max_bytes,
+                                         const Reason& on_too_large,
+                                         const std::string& item,
+                                         const ProgressFn& progress) const {
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  const auto tmp = temp_name(m_tmp);
+  fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
+  if (!out.valid()) {
+    return io_error("cannot create", tmp);
+  }
+  StagedObject staged(tmp, {}, 0);  // removes tmp on any early return
+  ECLUSE_TRY(hasher, crypto::Sha256::create());
+  std::vector<char> buf(k_chunk);
+  std::uint64_t total = 0;
+  for (;;) {
+    const ssize_t n = read_some(fd, buf.data(), buf.size());
+    if (n < 0) {
+      return fail(reason::k_store_io, "cannot read '" + item + "': " + std::strerror(errno), item);
+    }
+    if (n == 0) {
+      break;
+    }
+    total += static_cast<std::uint64_t>(n);
+    if (total > max_bytes) {
+      return fail(on_too_large,
+                  "'" + item + "' is larger than " + std::to_string(max_bytes) + " bytes",
+                  item);
+    }
+    const std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+    ECLUSE_CHECK(hasher.update(chunk));
+    ECLUSE_CHECK(fs::write_all(out.get(), chunk, tmp, reason::k_store_io));
+    if (progress) {
+      progress(total);
+    }
+  }
+  if (::fsync(out.get()) != 0) {
+    return io_error("cannot sync", tmp);
+  }
+  ECLUSE_TRY(digest, hasher.finish());
+  staged.release();
+  return StagedObject(tmp, digest, total);
+}
+
+Result<StagedObject> ContentStore::stage_bytes(std::string_view bytes) const {
+  const auto tmp = temp_name(m_tmp);
+  fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
+  if (!out.valid()) {
+    return io_error("cannot create", tmp);
+  }
+  StagedObject guard(tmp, {}, 0);
+  ECLUSE_TRY(digest, crypto::sha256(bytes));
+  ECLUSE_CHECK(fs::write_all(out.get(), bytes, tmp, reason::k_store_io));
+  if (::fsync(out.get()) != 0) {
+    return io_error("cannot sync", tmp);
+  }
+  guard.release();
+  return StagedObject(tmp, digest, bytes.size());
+}
+
+Result<crypto::Digest> ContentStore::commit(StagedObject&& staged) const {
+  const auto final_path = object_path(staged.digest());
+  const auto dir = final_path.parent_path();
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    ECLUSE_CHECK(fs::fsync_dir(dir.parent_path(), reason::k_store_io));
+  } else if (errno != EEXIST) {
+    return io_error("cannot create directory", dir);
+  }
+  if (::link(staged.tmp_path().c_str(), final_path.c_str()) != 0 && errno != EEXIST) {
+    return io_error("cannot link object", final_path);
+  }
+  // Either we linked it or an identical object was already there: the temporary goes.
+  const StagedObject done = std::move(staged);
+  ECLUSE_CHECK(fs::fsync_dir(dir, reason::k_store_io));
+  return done.digest();
+}
+
+Result<crypto::Digest> ContentStore::put(std::string_view bytes) const {
+  ECLUSE_TRY(staged, stage_bytes(bytes));
+  return commit(std::move(staged));
+}
+
+Result<std::string> ContentStore::read(const crypto::Digest& d, Verify verify) const {
+  const auto p = object_path(d);
+  auto text =
+      fs::read_file_bounded(p, UINT64_MAX, reason::k_store_object_missing, reason::k_store_io);
+  if (!text) {
+    return text;
+  }
+  if (verify == Verify::yes) {
+    ECLUSE_TRY(actual, crypto::sha256(*text));
+    if (!(actual == d)) {
+      return fail(reason::k_store_object_corrupt,
+                  "object " + d.hex() + " no longer matches its digest (now " + actual.hex() + ")",
+                  d.hex());
+    }
+  }
+  return text;
+}
+
+Status ContentStore::verify(const crypto::Digest& d) const {
+  const auto p = object_path(d);
+  ECLUSE_TRY(fd, fs::open_read_nofollow(p, reason::k_store_object_missing));
+  ECLUSE_TRY(hasher, crypto::Sha256::create());
+  std::vector<char> buf(k_chunk);
+  for (;;) {
+    const ssize_t n = read_some(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      return io_error("cannot read", p);
+    }
+    if (n == 0) {
+      break;
+    }
+    ECLUSE_CHECK(hasher.update(std::string_view(buf.data(), static_cast<std::size_t>(n))));
+  }
+  ECLUSE_TRY(actual, hasher.finish());
+  if (!(actual == d)) {
+    return fail(reason::k_store_object_corrupt,
+                "object " + d.hex() + " no longer matches its digest (now " + actual.hex() + ")",
+                d.hex());
+  }
+  return {};
+}
+
+}  // namespace ecluse::store

@@ -1,0 +1,139 @@
+// The hash-chained audit journal. Invariant: line N's "prev" is the SHA-256 of line N-1's exact
+// bytes and its "seq" is N; HEAD names the last line; lines are written by one
+// serialiser that escapes every control and non-ASCII character, so one entry is one line.
+#include <ecluse/core/fs.hpp>
+#include <ecluse/crypto/sha256.hpp>
+#include <ecluse/store/journal.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+
+namespace ecluse::store {
+
+namespace {
+
+const std::string k_zero_hash(64, '0');
+
+struct Head {
+  std::uint64_t seq = 0;
+  std::string hash = k_zero_hash;
+};
+
+tl::unexpected<Error> io(std::string_view what, const std::filesystem::path& p) {
+  return fail(reason::k_journal_io, fs::errno_message(what, p, errno), p.string());
+}
+
+Result<std::string> line_hash(std::string_view line) {
+  ECLUSE_TRY(d, crypto::sha256(line));
+  return d.hex();
+}
+
+// Reads the last complete line of the file (the journal is append-only, so the tail suffices).
+Result<std::string> last_line(int fd, const std::filesystem::path& p) {
+  struct stat st {};
+
+  if (::fstat(fd, &st) != 0) {
+    return io("cannot stat", p);
+  }
+  std::string tail;
+  auto end = static_cast<std::uint64_t>(st.st_size);
+  constexpr std::uint64_t k_step = 65536;
+  while (end > 0) {
+    const std::uint64_t start = end > k_step ? end - k_step : 0;
+    std::string chunk(end - start, '\0');
+    if (::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(start))
+        != static_cast<ssize_t>(chunk.size())) {
+      return io("cannot read", p);
+    }
+    tail.insert(0, chunk);
+    const auto body_end = tail.size() - (tail.back() == '\n' ? 1 : 0);
+    const auto nl = tail.rfind('\n', body_end == 0 ? 0 : body_end - 1);
+    if (nl != std::string::npos && nl < body_end) {
+      return tail.substr(nl + 1, body_end - nl - 1);
+    }
+    end = start;
+  }
+  return tail.empty() ? tail : tail.substr(0, tail.size() - (tail.back() == '\n' ? 1 : 0));
+}
+
+Result<Head> head_of_line(const std::string& line) {
+  Head h;
+  if (line.empty()) {
+    return h;
+  }
+  const auto parsed = json::parse_strict(line);
+  if (parsed.failure != json::ParseFailure::none || !parsed.value.contains("seq")
+      || !parsed.value.at("seq").is_number_unsigned()) {
+    return fail(reason::k_journal_tampered,
+                "the journal's last line is not a valid entry; run 'ecluse log --verify'");
+  }
+  h.seq = parsed.value.at("seq").get<std::uint64_t>();
+  ECLUSE_TRY(hash, line_hash(line));
+  h.hash = hash;
+  return h;
+}
+
+json::Json entry_json(const JournalEntry& e, const Head& prev) {
+  return json::Json{{"seq", prev.seq + 1},
+                    {"time", e.time},
+                    {"actor", e.actor},
+                    {"drop", e.drop},
+                    {"event", e.event},
+                    {"details", e.details},
+                    {"prev", prev.hash}};
+}
+
+}  // namespace
+
+Status Journal::append(const JournalEntry& entry) const {
+  const auto path = file();
+  const fs::UniqueFd fd(
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd.valid()) {
+    return io("cannot open", path);
+  }
+  if (::flock(fd.get(), LOCK_EX) != 0) {
+    return io("cannot lock", path);
+  }
+  ECLUSE_TRY(tail, last_line(fd.get(), path));
+  ECLUSE_TRY(prev, head_of_line(tail));
+  const std::string line = json::dump_line(entry_json(entry, prev));
+  ECLUSE_CHECK(fs::write_all(fd.get(), line + "\n", path, reason::k_journal_io));
+  if (::fdatasync(fd.get()) != 0) {
+    return io("cannot sync", path);
+  }
+  ECLUSE_TRY(hash, line_hash(line));
+  const json::Json head{{"seq", prev.seq + 1}, {"sha256", hash}};
+  return fs::write_file_atomic(m_dir / "HEAD", json::dump_line(head) + "\n", reason::k_journal_io);
+  // The lock is released when fd closes.
+}
+
+Result<std::vector<json::Json>> Journal::entries() const {
+  std::error_code ec;
+  if (!std::filesystem::exists(file(), ec) && !ec) {
+    return std::vector<json::Json>{};
+  }
+  ECLUSE_TRY(text,
+             fs::read_file_bounded(file(), UINT64_MAX, reason::k_journal_io, reason::k_journal_io));
+  std::vector<json::Json> out;
+  std::istringstream in(text);
+  std::string line;
+  std::uint64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto parsed = json::parse_strict(line);
+    if (parsed.failure != json::ParseFailure::none || !parsed.value.is_object()) {
+      return fail(reason::k_journal_tampered,
+                  "journal line " + std::to_string(n) + " is not a valid entry");
+    }
+    out.push_back(std::move(parsed.value));
+  }
+  return out;
+}
+
+}  // namespace ecluse::store

@@ -1,0 +1,127 @@
+// ecluse.json: the workspace configuration, every key with a documented default.
+#include <ecluse/workspace/workspace.hpp>
+
+#include <set>
+
+namespace ecluse::workspace {
+
+namespace {
+
+constexpr std::string_view k_schema = "ecluse.config/v1";
+
+tl::unexpected<Error> bad(const std::string& key, const std::string& why) {
+  return fail(reason::k_workspace_bad_config, "ecluse.json: '" + key + "' " + why, key);
+}
+
+Status check_keys(const json::Json& obj,
+                  const std::string& where,
+                  const std::set<std::string>& known) {
+  if (!obj.is_object()) {
+    return bad(where, "must be an object");
+  }
+  for (const auto& [key, value] : obj.items()) {
+    if (known.count(key) == 0) {
+      return bad(where.empty() ? key : where + "." + key, "is not a known setting");
+    }
+  }
+  return {};
+}
+
+Status read_u64(const json::Json& obj,
+                const std::string& where,
+                const char* key,
+                std::uint64_t& out) {
+  if (!obj.contains(key)) {
+    return {};
+  }
+  const auto& v = obj.at(key);
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0) {
+    return bad(where + "." + key, "must be a positive integer");
+  }
+  out = v.get<std::uint64_t>();
+  return {};
+}
+
+Status read_limits(const json::Json& j, Limits& limits) {
+  ECLUSE_CHECK(check_keys(j,
+                          "limits",
+                          {"max_drop_json_bytes",
+                           "max_signature_bytes",
+                           "max_artifacts",
+                           "max_artifact_bytes",
+                           "max_drop_bytes"}));
+  ECLUSE_CHECK(read_u64(j, "limits", "max_drop_json_bytes", limits.max_drop_json_bytes));
+  ECLUSE_CHECK(read_u64(j, "limits", "max_signature_bytes", limits.max_signature_bytes));
+  ECLUSE_CHECK(read_u64(j, "limits", "max_artifacts", limits.max_artifacts));
+  ECLUSE_CHECK(read_u64(j, "limits", "max_artifact_bytes", limits.max_artifact_bytes));
+  ECLUSE_CHECK(read_u64(j, "limits", "max_drop_bytes", limits.max_drop_bytes));
+  return {};
+}
+
+Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
+  if (!j.is_array() || j.empty()) {
+    return bad("channels", "must be a non-empty array of names");
+  }
+  channels.clear();
+  for (const auto& c : j) {
+    if (!c.is_string() || c.get_ref<const std::string&>().empty()) {
+      return bad("channels", "must hold only non-empty strings");
+    }
+    channels.push_back(c.get<std::string>());
+  }
+  return {};
+}
+
+}  // namespace
+
+json::Json Config::to_json() const {
+  return json::Json{
+      {"schema", k_schema},
+      {"channels", channels},
+      {"paths", {{"incoming", incoming}}},
+      {"limits",
+       {{"max_drop_json_bytes", limits.max_drop_json_bytes},
+        {"max_signature_bytes", limits.max_signature_bytes},
+        {"max_artifacts", limits.max_artifacts},
+        {"max_artifact_bytes", limits.max_artifact_bytes},
+        {"max_drop_bytes", limits.max_drop_bytes}}},
+      {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
+  };
+}
+
+Result<Config> Config::from_json(const json::Json& j) {
+  Config c;
+  ECLUSE_CHECK(check_keys(j, "", {"schema", "channels", "paths", "limits", "state"}));
+  if (!j.contains("schema") || j.at("schema") != k_schema) {
+    return bad("schema", "must be \"" + std::string(k_schema) + "\"");
+  }
+  if (j.contains("channels")) {
+    ECLUSE_CHECK(read_channels(j.at("channels"), c.channels));
+  }
+  if (j.contains("paths")) {
+    const auto& p = j.at("paths");
+    ECLUSE_CHECK(check_keys(p, "paths", {"incoming"}));
+    if (p.contains("incoming")) {
+      if (!p.at("incoming").is_string() || p.at("incoming").get_ref<const std::string&>().empty()) {
+        return bad("paths.incoming", "must be a non-empty path");
+      }
+      c.incoming = p.at("incoming").get<std::string>();
+    }
+  }
+  if (j.contains("limits")) {
+    ECLUSE_CHECK(read_limits(j.at("limits"), c.limits));
+  }
+  if (j.contains("state")) {
+    const auto& s = j.at("state");
+    ECLUSE_CHECK(check_keys(s, "state", {"busy_timeout_ms"}));
+    std::uint64_t timeout = c.busy_timeout_ms;
+    ECLUSE_CHECK(read_u64(s, "state", "busy_timeout_ms", timeout));
+    if (timeout > 3600000) {
+      return bad("state.busy_timeout_ms", "must be at most 3600000");
+    }
+    c.busy_timeout_ms = static_cast<std::uint32_t>(timeout);
+  }
+  return c;
+}
+
+}  // namespace ecluse::workspace

@@ -1,0 +1,89 @@
+// Test-only helpers: temporary directories, a fixed clock, and drops built at run time.
+#pragma once
+
+#include <ecluse/core/clock.hpp>
+#include <ecluse/core/json.hpp>
+#include <ecluse/crypto/sha256.hpp>
+#include <ecluse/pipeline/driver.hpp>
+#include <ecluse/workspace/workspace.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace ecluse::test {
+
+namespace stdfs = std::filesystem;
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+
+  [[nodiscard]] const stdfs::path& path() const { return m_path; }
+
+  stdfs::path operator/(const std::string& rel) const { return m_path / rel; }
+
+ private:
+  stdfs::path m_path;
+};
+
+// The test seam for time.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(TimePoint t) : m_now(t) {}
+
+  [[nodiscard]] TimePoint now() const override { return m_now; }
+
+  void set(TimePoint t) { m_now = t; }
+
+ private:
+  TimePoint m_now;
+};
+
+// 2026-11-23T12:00:00Z.
+TimePoint test_now();
+
+void write_file(const stdfs::path& p, const std::string& bytes);
+std::string read_file(const stdfs::path& p);
+std::string sha256_hex(const std::string& bytes);
+
+// A vendor drop under construction: payload files and a drop.json describing them.
+struct DropBuilder {
+  std::map<std::string, std::string> files{{"bin/app", "#!/bin/sh\necho demo app\n"},
+                                           {"README", "demo product\n"}};
+  json::Json fields{{"schema", "ecluse.drop/v1"},
+                    {"vendor", "acme"},
+                    {"product", "cloud"},
+                    {"version", "1.2.3"},
+                    {"channel", "prod"},
+                    {"released", "2026-11-01T00:00:00Z"}};
+
+  // drop.json's object for the current files (artifacts sorted by path).
+  [[nodiscard]] json::Json manifest() const;
+  // Writes dir/{drop.json, drop.json.sig, payload/...}; returns dir.
+  stdfs::path write(const stdfs::path& dir) const;
+  // Writes the given drop.json text instead of the generated one.
+  stdfs::path write_with(const stdfs::path& dir, const std::string& drop_json) const;
+};
+
+// A workspace in a temporary directory with an open session on a fixed clock.
+struct TestWorkspace {
+  TempDir dir;
+  FixedClock clock{test_now()};
+  std::unique_ptr<pipeline::Session> session;
+  TestWorkspace();
+
+  [[nodiscard]] const pipeline::Session& s() const { return *session; }
+
+  // Every file under quarantine/ and journal/ with its size: to assert "nothing else changed".
+  [[nodiscard]] std::map<std::string, std::uintmax_t> quarantine_snapshot() const;
+};
+
+}  // namespace ecluse::test

@@ -1,0 +1,146 @@
+// The SQLite state store: records, atomic stage commits, refusals, migrations.
+#include <ecluse/store/state_store.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "support/support.hpp"
+
+using ecluse::DropState;
+using ecluse::store::DropRecord;
+using ecluse::store::StageRecord;
+
+namespace {
+
+DropRecord drop(const std::string& id) {
+  DropRecord d;
+  d.id = id;
+  d.vendor = "acme";
+  d.product = "cloud";
+  d.version = "1.0";
+  d.channel = "prod";
+  d.source = "/x";
+  return d;
+}
+
+StageRecord result(const std::string& stage, DropState to) {
+  return StageRecord{stage, to, {{"stage", stage}}, "2026-11-23T12:00:00Z"};
+}
+
+struct Fixture {
+  ecluse::test::TempDir dir;
+  std::unique_ptr<ecluse::store::StateStore> st =
+      ecluse::store::open_sqlite(dir / "state.db", 1000).value();
+};
+
+}  // namespace
+
+TEST_CASE("store::StateStore creates a drop with its first stage result and finds it") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("abcdef0123"), result("intake", DropState::received)).has_value());
+  const auto got = f.st->get_drop("abcdef0123").value();
+  REQUIRE(got.has_value());
+  CHECK(got->state == DropState::received);
+  CHECK(got->vendor == "acme");
+  CHECK(f.st->find_by_prefix("abcd").value().size() == 1);
+  CHECK(f.st->find_by_prefix("abce").value().empty());
+  CHECK(f.st->find_by_name("acme", "cloud", "1.0").value().size() == 1);
+  const auto stages = f.st->stage_results("abcdef0123").value();
+  REQUIRE(stages.size() == 1);
+  CHECK(stages[0].evidence["stage"] == "intake");
+  CHECK(f.st->schema_version() == 1);
+}
+
+TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("d1"), result("intake", DropState::received)).has_value());
+  SUBCASE("skipping a stage") {
+    const auto r =
+        f.st->commit_stage("d1", DropState::received, result("unpack", DropState::unpacked));
+    CHECK(r.error().reason == "state.illegal_transition");
+  }
+  SUBCASE("starting in a non-initial state") {
+    const auto r = f.st->create_drop(drop("d2"), result("verify", DropState::verified));
+    CHECK(r.error().reason == "state.illegal_transition");
+    CHECK_FALSE(f.st->get_drop("d2").value().has_value());
+  }
+  SUBCASE("leaving rejected") {
+    const ecluse::store::Rejection why{"verify", "signature.bad", "bad", "drop.json.sig"};
+    REQUIRE(f.st->reject("d1", DropState::received, why, result("verify", DropState::rejected))
+                .has_value());
+    CHECK(f.st->commit_stage("d1", DropState::rejected, result("verify", DropState::verified))
+              .error()
+              .reason
+          == "state.illegal_transition");
+    CHECK(f.st->get_drop("d1").value()->rejection->reason == "signature.bad");
+  }
+  SUBCASE("from a state the drop is not in (another process moved it)") {
+    REQUIRE(f.st->commit_stage("d1", DropState::received, result("verify", DropState::verified))
+                .has_value());
+    const auto r =
+        f.st->commit_stage("d1", DropState::received, result("verify", DropState::verified));
+    CHECK(r.error().reason == "state.conflict");
+    CHECK(f.st->stage_results("d1").value().size() == 2);
+  }
+  SUBCASE("creating the same drop twice") {
+    CHECK(f.st->create_drop(drop("d1"), result("intake", DropState::received)).error().reason
+          == "state.conflict");
+  }
+}
+
+TEST_CASE("store::StateStore walks a drop through every legal state and records each result") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
+  const std::vector<std::pair<DropState, DropState>> path{
+      {DropState::received, DropState::verified},
+      {DropState::verified, DropState::unpacked},
+      {DropState::unpacked, DropState::diffed},
+      {DropState::diffed, DropState::tested},
+      {DropState::tested, DropState::held},
+      {DropState::held, DropState::approved},
+      {DropState::approved, DropState::signed_off},
+      {DropState::signed_off, DropState::promoted}};
+  for (const auto& [from, to] : path) {
+    REQUIRE(
+        f.st->commit_stage("d", from, result(std::string(ecluse::to_string(to)), to)).has_value());
+  }
+  CHECK(f.st->get_drop("d").value()->state == DropState::promoted);
+  CHECK(f.st->stage_results("d").value().size() == 9);
+  const ecluse::store::Rejection why{"x", "y", "z", ""};
+  CHECK(f.st->reject("d", DropState::promoted, why, result("x", DropState::rejected)).error().reason
+        == "state.illegal_transition");
+}
+
+TEST_CASE("store::StateStore keeps findings in order") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
+  REQUIRE(
+      f.st->add_findings("d",
+                         {{"diff", "diff.new_endpoint", "medium", "bin/app", "https://x.example"},
+                          {"diff", "diff.new_executable", "low", "bin/b", ""}})
+          .has_value());
+  const auto list = f.st->findings("d").value();
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].code == "diff.new_endpoint");
+  CHECK(list[1].item == "bin/b");
+}
+
+TEST_CASE("store::open_sqlite migrates forward, uses WAL, and refuses a newer schema") {
+  ecluse::test::TempDir dir;
+  { REQUIRE(ecluse::store::open_sqlite(dir / "state.db", 1000).has_value()); }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir / "state.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
+    sqlite3_finalize(st);
+    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto r = ecluse::store::open_sqlite(dir / "state.db", 1000);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason == "store.schema_too_new");
+}

@@ -1,0 +1,81 @@
+// Workspaces: layout, refusal to overwrite, configuration checks.
+#include <ecluse/workspace/workspace.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "support/support.hpp"
+
+using ecluse::workspace::Workspace;
+
+TEST_CASE("workspace::init creates the DESIGN.md layout with every setting in ecluse.json") {
+  ecluse::test::TempDir d;
+  const auto ws = ecluse::workspace::init(d / "ws").value();
+  for (const char* p : {"staging/incoming",
+                        "quarantine/objects/sha256",
+                        "quarantine/drops",
+                        "journal",
+                        "repos",
+                        "keys"}) {
+    CAPTURE(p);
+    CHECK(std::filesystem::is_directory(d / "ws" / p));
+  }
+  const auto config =
+      ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
+  CHECK(config["limits"]["max_drop_json_bytes"] == 1048576);
+  CHECK(config["channels"].size() == 2);
+  CHECK(config["paths"]["incoming"] == "staging/incoming");
+  CHECK(ws.config().busy_timeout_ms == 10000);
+}
+
+TEST_CASE("workspace::init refuses to overwrite an existing workspace") {
+  ecluse::test::TempDir d;
+  REQUIRE(ecluse::workspace::init(d / "ws").has_value());
+  const auto config_before = ecluse::test::read_file(d / "ws" / "ecluse.json");
+  const auto again = ecluse::workspace::init(d / "ws");
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().reason == "workspace.exists");
+  CHECK(ecluse::test::read_file(d / "ws" / "ecluse.json") == config_before);
+}
+
+TEST_CASE("workspace::Workspace::open fails clearly on a directory that is not a workspace") {
+  ecluse::test::TempDir d;
+  const auto r = Workspace::open(d.path());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason == "workspace.not_found");
+  CHECK(r.error().message.find(d.path().string()) != std::string::npos);
+}
+
+TEST_CASE("workspace::Config::from_json refuses unknown keys and bad values") {
+  ecluse::test::TempDir d;
+  REQUIRE(ecluse::workspace::init(d / "ws").has_value());
+  auto config = ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
+  SUBCASE("unknown key") {
+    config["limits"]["max_everything"] = 1;
+  }
+  SUBCASE("zero limit") {
+    config["limits"]["max_artifacts"] = 0;
+  }
+  SUBCASE("negative limit") {
+    config["limits"]["max_artifacts"] = -5;
+  }
+  SUBCASE("empty channels") {
+    config["channels"] = ecluse::json::Json::array();
+  }
+  SUBCASE("wrong schema") {
+    config["schema"] = "ecluse.config/v9";
+  }
+  ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
+  const auto r = Workspace::open(d / "ws");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason == "workspace.bad_config");
+}
+
+TEST_CASE("workspace::resolve_dir prefers the flag, then ECLUSE_WORKSPACE, then .") {
+  ::setenv("ECLUSE_WORKSPACE", "/from/env", 1);
+  CHECK(ecluse::workspace::resolve_dir("/flag") == "/flag");
+  CHECK(ecluse::workspace::resolve_dir("") == "/from/env");
+  ::unsetenv("ECLUSE_WORKSPACE");
+  CHECK(ecluse::workspace::resolve_dir("") == ".");
+}
