@@ -9,8 +9,8 @@ packages=(
   nlohmann-json3-dev doctest-dev libexpected-dev libcli11-dev
   libsqlite3-dev sqlite3
   bubblewrap
-  openssl coreutils time
-  clang libclang-rt-14-dev
+  openssl coreutils time bc
+  clang clang-format libclang-rt-14-dev
 )
 
 missing=()

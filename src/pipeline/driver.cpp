@@ -67,6 +67,7 @@ Result<IngestOutcome> run_after_intake(const Session& s,
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
                              const store::ProgressFn& progress) {
+  (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
   auto candidate = intake::open_drop(drop_dir, s.ws().config().limits);
   const intake::Context ictx{s.ws(), s.objects(), s.clock(), progress};
   ECLUSE_TRY(known, s.state().get_drop(candidate.who.id));

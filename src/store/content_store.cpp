@@ -4,6 +4,7 @@
 #include <ecluse/store/content_store.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,9 +19,33 @@ namespace {
 
 constexpr std::size_t k_chunk = std::size_t{1} << 20U;
 
+constexpr std::string_view k_temp_prefix = "obj-";
+
+// obj-PID-RANDOM: the writer's pid lets a later run tell a dead writer's leftovers.
 stdfs::path temp_name(const stdfs::path& dir) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return dir / ("obj-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+  return dir
+         / (std::string(k_temp_prefix) + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+}
+
+// The pid in a temporary's name, or 0 when the name is not one of ours.
+pid_t temp_owner(const std::string& name) {
+  if (name.rfind(k_temp_prefix, 0) != 0) {
+    return 0;
+  }
+  const auto start = k_temp_prefix.size();
+  const auto dash = name.find('-', start);
+  if (dash == std::string::npos || dash == start || dash - start > 9) {
+    return 0;
+  }
+  pid_t pid = 0;
+  for (std::size_t i = start; i < dash; ++i) {
+    if (name[i] < '0' || name[i] > '9') {
+      return 0;
+    }
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
 }
 
 tl::unexpected<Error> io_error(std::string_view what, const stdfs::path& p) {
@@ -196,6 +221,18 @@ Status ContentStore::verify(const crypto::Digest& d) const {
                 d.hex());
   }
   return {};
+}
+
+std::size_t ContentStore::sweep_stale_temporaries() const {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (stdfs::directory_iterator it(m_tmp, ec), end; !ec && it != end; it.increment(ec)) {
+    const pid_t owner = temp_owner(it->path().filename().string());
+    if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH && ::unlink(it->path().c_str()) == 0) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 }  // namespace ecluse::store

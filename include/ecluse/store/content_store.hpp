@@ -87,6 +87,10 @@ class ContentStore {
   // Re-hashes an object by streaming it (store.object_missing, store.object_corrupt).
   Status verify(const crypto::Digest& d) const;
 
+  // Removes temporary files left by writers that died (their process no longer exists).
+  // Returns how many were removed.
+  [[nodiscard]] std::size_t sweep_stale_temporaries() const;
+
  private:
   stdfs::path m_root;
   stdfs::path m_tmp;

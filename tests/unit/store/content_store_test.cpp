@@ -124,3 +124,14 @@ TEST_CASE(
   CHECK(f.store.verify(expected).has_value());
   CHECK(f.tmp_files() == 0);
 }
+
+TEST_CASE("store::ContentStore sweeps temporaries of dead writers only") {
+  Fixture f;
+  ecluse::test::write_file(f.dir / "tmp" / "obj-999999999-1", "left by a killed writer");
+  ecluse::test::write_file(f.dir / "tmp" / ("obj-" + std::to_string(::getpid()) + "-2"),
+                           "still being written");
+  ecluse::test::write_file(f.dir / "tmp" / "unrelated", "not ours");
+  CHECK(f.store.sweep_stale_temporaries() == 1);
+  CHECK_FALSE(std::filesystem::exists(f.dir / "tmp" / "obj-999999999-1"));
+  CHECK(f.tmp_files() == 2);
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The ecluse command end to end on a signed demo drop: exit codes, --json, rejections with
+# their reason and item, lookups by short id and name, journal verification.
+set -euo pipefail
+bin=${1:?usage: cli_ingest.sh ECLUSE_BINARY}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+expect_rc() {  # RC COMMAND…
+  local want=$1; shift
+  set +e; "$@" >"$t/out" 2>"$t/err"; local rc=$?; set -e
+  [ "$rc" -eq "$want" ] || { cat "$t/out" "$t/err"; fail "'$*' exited $rc, expected $want"; }
+}
+
+expect_rc 0 "$bin" init "$t/ws"
+expect_rc 2 "$bin" init "$t/ws"
+grep -q 'workspace.exists' "$t/err" || fail "init twice: no workspace.exists"
+expect_rc 2 "$bin" --workspace "$t" status
+grep -q 'workspace.not_found' "$t/err" || fail "not a workspace: no workspace.not_found"
+export ECLUSE_WORKSPACE=$t/ws
+for cmd in init ingest status show log reasons; do expect_rc 0 "$bin" "$cmd" --help; done
+expect_rc 2 "$bin" ingest
+grep -q 'usage.invalid_argument' "$t/err" || fail "ingest without drops: no usage error"
+expect_rc 2 "$bin" frobnicate
+
+bash "$here/scripts/make-demo-drop.sh" "$t/demo" 2.1.0 >/dev/null
+expect_rc 0 "$bin" ingest --json "$t/demo/drop"
+grep -q '"state": "received"' "$t/out" || fail "demo drop not received"
+id=$(grep -o '"short_id": "[0-9a-f]*"' "$t/out" | cut -d'"' -f4)
+[ ${#id} -eq 12 ] || fail "no short id"
+expect_rc 0 "$bin" ingest --json "$t/demo/drop"
+grep -q '"already_known": true' "$t/out" || fail "second ingest re-ran"
+expect_rc 0 "$bin" status "$id"
+grep -q 'state    received' "$t/out" || fail "status by short id"
+expect_rc 0 "$bin" show --json acme/cloud-agent/2.1.0
+grep -q '"stage": "intake"' "$t/out" || fail "show by name lacks intake evidence"
+expect_rc 2 "$bin" show ffffffff
+grep -q 'state.unknown_drop' "$t/err" || fail "unknown drop"
+
+# A drop whose artifact was altered after signing: rejected, reason and item named.
+bash "$here/scripts/make-demo-drop.sh" "$t/demo2" 2.2.0 >/dev/null
+cp -r "$t/demo2/drop" "$t/bad"
+printf 'echo pwned\n' >> "$t/bad/payload/bin/acme-agent"
+expect_rc 1 "$bin" ingest "$t/bad"
+grep -q 'intake.artifact_size_mismatch' "$t/out" || fail "altered artifact not rejected"
+grep -q 'bin/acme-agent' "$t/out" || fail "rejection does not name the artifact"
+expect_rc 0 "$bin" status --json
+[ "$(grep -c '"state": "rejected"' "$t/out")" -eq 1 ] || fail "rejection not recorded"
+
+# Drops in staging/incoming/ are picked up only with a READY marker.
+cp -r "$t/demo/drop" "$t/ws/staging/incoming/not-ready"
+rm "$t/ws/staging/incoming/not-ready/READY"
+expect_rc 0 "$bin" ingest --incoming --json "$t/demo/drop"
+[ "$(grep -c '"id"' "$t/out")" -eq 1 ] || fail "a drop without READY was ingested"
+
+expect_rc 0 "$bin" log --verify
+expect_rc 0 "$bin" log --json --drop "$id"
+grep -q 'intake.received' "$t/out" || fail "log --drop lacks the drop's event"
+sed -i '2s/intake.received/intake.accepted/' "$t/ws/journal/journal.jsonl"
+expect_rc 1 "$bin" log --verify
+grep -q 'line 2' "$t/out" || fail "tampered journal line not named"
+echo "cli ingest: all checks passed"

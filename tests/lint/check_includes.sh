@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Layering rules of STYLE.md: each C library stays in its adapter folder, and public headers
+# include none of them. Fails naming each offending line.
+set -u
+cd "$(dirname "$0")/../.."
+status=0
+check() {  # PATTERN ALLOWED_DIR DESCRIPTION
+  local hits
+  hits=$(grep -rnE "#include <($1)" src include | grep -v "^$2/" || true)
+  if [ -n "$hits" ]; then
+    echo "only $2 may include $3:"
+    echo "$hits"
+    status=1
+  fi
+}
+check 'openssl/' src/crypto "OpenSSL"
+check 'sqlite3\.h' src/store "SQLite"
+check 'archive(_entry)?\.h' src/unpack "libarchive"
+check 'git2' src/repo "libgit2"
+check 'boost/process' src/sandbox "Boost.Process"
+check 'CLI/' src/cli "CLI11"
+hits=$(grep -rnE '#include <(openssl/|sqlite3|archive|git2|boost/|CLI/)' include || true)
+if [ -n "$hits" ]; then
+  echo "public headers must not include C libraries:"
+  echo "$hits"
+  status=1
+fi
+# main stays one statement: everything lives in the library.
+if [ "$(grep -c ";" src/main.cpp)" -ne 1 ]; then
+  echo "src/main.cpp must hold exactly one statement"
+  status=1
+fi
+[ $status -eq 0 ] && echo "include rules hold"
+exit $status
