@@ -164,10 +164,7 @@ Status commit_to_quarantine(const Context& ctx,
                             const DropCandidate& c,
                             Copied& copied,
                             const json::Json& evidence) {
-  for (auto& obj : copied.objects) {
-    ECLUSE_TRY(d, ctx.objects.commit(std::move(obj)));
-    (void)d;
-  }
+  ECLUSE_CHECK(ctx.objects.commit_all(copied.objects));
   const auto dir = ctx.ws.drops_dir() / c.who.id;
   ECLUSE_CHECK(fs::make_dirs(dir, reason::k_store_io));
   ECLUSE_CHECK(fs::write_file_atomic(dir / "drop.json", *c.drop_json, reason::k_store_io, 0444));

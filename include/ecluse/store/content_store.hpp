@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ecluse::store {
 
@@ -63,7 +64,8 @@ class ContentStore {
   [[nodiscard]] stdfs::path object_path(const crypto::Digest& d) const;
   [[nodiscard]] bool contains(const crypto::Digest& d) const;
 
-  // Copies at most max_bytes from fd into a durable temporary file, hashing in the same pass.
+  // Copies at most max_bytes from fd into a temporary file, hashing in the same pass (durable
+  // only once committed).
   // Reading more than max_bytes gives on_too_large naming item; I/O errors are store.io_error.
   Result<StagedObject> stage(int fd,
                              std::uint64_t max_bytes,
@@ -74,9 +76,13 @@ class ContentStore {
   // Stages a buffer.
   Result<StagedObject> stage_bytes(std::string_view bytes) const;
 
-  // Moves a staged object into place. An existing object is never rewritten: when another
-  // writer got there first, the staged copy is discarded and the existing object kept.
+  // Moves a staged object into place, durably. An existing object is never rewritten: when
+  // another writer got there first, the staged copy is discarded and the existing one kept.
   Result<crypto::Digest> commit(StagedObject&& staged) const;
+
+  // Commits many staged objects with one syncfs and one fsync per touched directory;
+  // empties `staged` on success.
+  Status commit_all(std::vector<StagedObject>& staged) const;
 
   // Stores a buffer (stage + commit).
   Result<crypto::Digest> put(std::string_view bytes) const;
