@@ -1,4 +1,5 @@
 // ecluse ingest DROP_DIR… | --incoming: run drops through the pipeline.
+#include <ecluse/core/printable.hpp>
 #include <ecluse/intake/intake.hpp>
 
 #include <unistd.h>
@@ -39,16 +40,15 @@ store::ProgressFn progress_line(const std::string& label) {
 std::string human_line(const pipeline::IngestOutcome& o) {
   const auto& d = o.drop;
   std::string line =
-      std::string(to_string(d.state)) + "  " + d.id.substr(0, 12) + "  "
-      + (d.vendor.empty() ? std::string("?") : d.vendor + "/" + d.product + "/" + d.version);
+      std::string(to_string(d.state)) + "  " + d.id.substr(0, 12) + "  " + drop_name(d);
   if (!d.channel.empty()) {
-    line += " (channel " + d.channel + ")";
+    line += " (channel " + printable(d.channel) + ")";
   }
   if (o.already_known) {
     line += "  [already ingested: nothing re-run]";
   }
   if (d.rejection) {
-    line += "\n  " + d.rejection->reason + ": " + d.rejection->message;
+    line += "\n  " + d.rejection->reason + ": " + printable(d.rejection->message);
   }
   return line + "\n  details: ecluse show " + d.id.substr(0, 12) + "\n";
 }

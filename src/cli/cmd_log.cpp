@@ -1,4 +1,6 @@
 // ecluse log [--verify]: print or check the audit journal.
+#include <ecluse/core/printable.hpp>
+
 #include "common.hpp"
 
 namespace ecluse::cli {
@@ -10,6 +12,16 @@ struct LogOptions {
   bool verify = false;
   std::string drop;
 };
+
+// A string field of a journal entry for display (terminal-safe); a field an editor
+// mistyped is shown as JSON rather than trusted.
+std::string field(const json::Json& entry, const char* key) {
+  if (!entry.contains(key)) {
+    return {};
+  }
+  const auto& v = entry.at(key);
+  return v.is_string() ? printable(v.get_ref<const std::string&>()) : json::dump_line(v);
+}
 
 int run_verify(const pipeline::Session& s, const LogOptions& o) {
   auto check = s.journal().verify();
@@ -52,15 +64,14 @@ int run_log(const GlobalOptions& g, const LogOptions& o) {
   auto list = json::Json::array();
   std::string text;
   for (const auto& e : *entries) {
-    const auto drop = e.value("drop", std::string());
+    const auto drop = field(e, "drop");
     if (!o.drop.empty() && drop.rfind(o.drop, 0) != 0) {
       continue;
     }
     list.push_back(e);
-    text += e.value("time", std::string()) + "  " + e.value("actor", std::string()) + "  "
-            + (drop.empty() ? std::string("-") : drop.substr(0, 12)) + "  "
-            + e.value("event", std::string()) + "  "
-            + json::dump_line(e.value("details", json::Json::object())) + "\n";
+    text += field(e, "time") + "  " + field(e, "actor") + "  "
+            + (drop.empty() ? std::string("-") : drop.substr(0, 12)) + "  " + field(e, "event")
+            + "  " + (e.contains("details") ? json::dump_line(e.at("details")) : "{}") + "\n";
   }
   out(o.json ? json::dump_pretty(json::Json{{"entries", list}}) + "\n" : text);
   return k_exit_ok;

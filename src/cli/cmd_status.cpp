@@ -1,4 +1,6 @@
 // ecluse status [DROP] and ecluse show DROP: read the state store.
+#include <ecluse/core/printable.hpp>
+
 #include <cstdio>
 
 #include "common.hpp"
@@ -21,19 +23,19 @@ std::string padded(std::string s, std::size_t width) {
 
 std::string table_row(const store::DropRecord& d) {
   return padded(d.id.substr(0, 12), 14) + padded(std::string(to_string(d.state)), 10)
-         + padded(d.vendor.empty() ? "?" : d.vendor + "/" + d.product + "/" + d.version, 40)
-         + padded(d.channel, 10) + d.updated_at + (d.rejection ? "  " + d.rejection->reason : "")
-         + "\n";
+         + padded(drop_name(d), 40) + padded(printable(d.channel), 10) + d.updated_at
+         + (d.rejection ? "  " + d.rejection->reason : "") + "\n";
 }
 
+// Every untrusted field (names from drop.json, paths, messages) goes through printable().
 std::string drop_summary(const store::DropRecord& d) {
-  std::string s = "drop     " + d.id + "\n" + "name     " + d.vendor + "/" + d.product + "/"
-                  + d.version + "\n" + "channel  " + d.channel + "\n" + "state    "
-                  + std::string(to_string(d.state)) + "\n" + "source   " + d.source + "\n"
-                  + "created  " + d.created_at + "\n" + "updated  " + d.updated_at + "\n";
+  std::string s = "drop     " + d.id + "\n" + "name     " + drop_name(d) + "\n" + "channel  "
+                  + printable(d.channel) + "\n" + "state    " + std::string(to_string(d.state))
+                  + "\n" + "source   " + printable(d.source) + "\n" + "created  " + d.created_at
+                  + "\n" + "updated  " + d.updated_at + "\n";
   if (d.rejection) {
     s += "rejected at " + d.rejection->stage + ": " + d.rejection->reason + "\n  "
-         + d.rejection->message + "\n";
+         + printable(d.rejection->message) + "\n";
   }
   return s;
 }
@@ -113,7 +115,8 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
             + st.committed_at + "\n" + json::dump_pretty(st.evidence) + "\n";
   }
   for (const auto& f : *findings) {
-    text += "finding " + f.severity + " " + f.code + " " + f.item + ": " + f.detail + "\n";
+    text += "finding " + f.severity + " " + f.code + " " + printable(f.item) + ": "
+            + printable(f.detail) + "\n";
   }
   out(text + "\nevidence: " + j["evidence_dir"].get<std::string>() + "\n");
   return k_exit_ok;

@@ -1,6 +1,8 @@
 // Helpers shared by the CLI's commands.
 #include "common.hpp"
 
+#include <ecluse/core/printable.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,7 +43,7 @@ int report(const Error& e, bool json) {
                                        {"item", e.item}}}})
         + "\n");
   }
-  std::fprintf(stderr, "ecluse: %s: %s\n", e.reason.c_str(), e.message.c_str());
+  std::fprintf(stderr, "ecluse: %s: %s\n", e.reason.c_str(), printable(e.message).c_str());
   return exit_code_of(e);
 }
 
@@ -97,6 +99,11 @@ Result<store::DropRecord> find_drop(const pipeline::Session& s, const std::strin
     return fail(reason::k_state_ambiguous_drop, "'" + ref + "' matches several drops: " + ids, ref);
   }
   return found.front();
+}
+
+std::string drop_name(const store::DropRecord& d) {
+  return d.vendor.empty() ? std::string("?")
+                          : printable(d.vendor + "/" + d.product + "/" + d.version);
 }
 
 json::Json drop_json(const store::DropRecord& d) {

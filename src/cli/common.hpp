@@ -45,6 +45,9 @@ std::string actor();
 // Finds one drop by short id (hex prefix, at least 4 digits) or VENDOR/PRODUCT/VERSION.
 Result<store::DropRecord> find_drop(const pipeline::Session& s, const std::string& ref);
 
+// "vendor/product/version" made terminal-safe, or "?" when unknown.
+std::string drop_name(const store::DropRecord& d);
+
 // The JSON form of a drop record (stable field names).
 json::Json drop_json(const store::DropRecord& d);
 

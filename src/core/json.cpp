@@ -47,7 +47,7 @@ std::string dump_line(const Json& value) {
 
 std::string dump_pretty(const Json& value) {
   try {
-    return value.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
+    return value.dump(2, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
   } catch (const std::exception&) {
     return "null";
   }

@@ -66,7 +66,7 @@ Status no_unknown_fields(const Json& obj,
   for (const auto& [key, value] : obj.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return fail(reason::k_drop_unknown_field,
-                  "drop.json: unknown field '" + prefix + key + "'",
+                  "drop.json: unknown field " + json::dump_line(prefix + key),
                   prefix + key);
     }
   }

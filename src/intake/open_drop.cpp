@@ -10,7 +10,8 @@ namespace ecluse::intake {
 
 namespace {
 
-// Best-effort names for the rejection record; the strict parser decides validity.
+// Best-effort names for a rejection record: only well-formed names and versions are kept,
+// so a hostile drop.json cannot put arbitrary text into the state store's name columns.
 void read_names(const std::string& bytes, DropIdentity& who) {
   const auto parsed = json::parse_strict(bytes);
   if (!parsed.value.is_object()) {
@@ -18,8 +19,13 @@ void read_names(const std::string& bytes, DropIdentity& who) {
   }
   const auto take = [&](const char* key, std::string& out) {
     const auto* v = parsed.value.contains(key) ? &parsed.value.at(key) : nullptr;
-    if (v != nullptr && v->is_string() && v->get_ref<const std::string&>().size() <= 128) {
-      out = v->get_ref<const std::string&>();
+    if (v == nullptr || !v->is_string()) {
+      return;
+    }
+    const auto& text = v->get_ref<const std::string&>();
+    if (std::string_view(key) == "version" ? Version::parse(text).has_value()
+                                           : is_plain_name(text)) {
+      out = text;
     }
   };
   take("vendor", who.vendor);

@@ -28,7 +28,8 @@ ParseOutcome parse_strict(std::string_view text);
 // UTF-8 replaced, so the output is one line that no embedded string can break. Never throws.
 std::string dump_line(const Json& value);
 
-// Serialises for people: two-space indent, sorted keys, UTF-8 kept. Never throws.
+// Serialises for people: two-space indent, sorted keys, ASCII only (safe on a terminal).
+// Never throws.
 std::string dump_pretty(const Json& value);
 
 }  // namespace ecluse::json

@@ -1,6 +1,7 @@
 // Versions, timestamps, strict JSON and SHA-256 known answers.
 #include <ecluse/core/clock.hpp>
 #include <ecluse/core/json.hpp>
+#include <ecluse/core/printable.hpp>
 #include <ecluse/core/version.hpp>
 #include <ecluse/crypto/sha256.hpp>
 
@@ -101,4 +102,14 @@ TEST_CASE("crypto::Digest::from_hex accepts only 64 lowercase hex digits") {
   CHECK_FALSE(ecluse::crypto::Digest::from_hex(std::string(64, 'A')).has_value());
   CHECK_FALSE(ecluse::crypto::Digest::from_hex(std::string(63, 'a')).has_value());
   CHECK_FALSE(ecluse::crypto::Digest::from_hex(std::string(63, 'a') + "g").has_value());
+}
+
+TEST_CASE("core::printable escapes terminal control sequences and keeps ordinary text") {
+  CHECK(ecluse::printable("acme/cloud 1.2 é") == "acme/cloud 1.2 é");
+  CHECK(ecluse::printable("a\x1b[2Jb") == "a\\x1b[2Jb");
+  CHECK(ecluse::printable("line\nfake") == "line\\x0afake");
+  CHECK(ecluse::printable("\x7f") == "\\x7f");
+  CHECK(ecluse::printable("\xc2\x9b"
+                          "31m")
+        == "\\xc2\\x9b31m");
 }
