@@ -38,12 +38,69 @@ std::string errno_message(std::string_view what, const stdfs::path& path, int er
   return std::string(what) + " '" + path.string() + "': " + std::strerror(err);
 }
 
-Result<UniqueFd> open_read_nofollow(const stdfs::path& path, const Reason& on_error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    return fail(on_error, errno_message("cannot open", path, errno), path.string());
+namespace {
+
+constexpr int k_open_file = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+
+// Checks an fd opened with k_open_file is a regular file, then makes reads blocking again.
+Result<UniqueFd> regular_file(UniqueFd fd, const std::string& name, const Reason& on_error) {
+  struct stat st {};
+
+  if (::fstat(fd.get(), &st) != 0) {
+    return fail(on_error, errno_message("cannot stat", name, errno), name);
   }
-  return UniqueFd(fd);
+  if (!S_ISREG(st.st_mode)) {
+    return fail(reason::k_intake_not_regular, "'" + name + "' is not a regular file", name);
+  }
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return fail(on_error, errno_message("cannot configure", name, errno), name);
+  }
+  return fd;
+}
+
+tl::unexpected<Error> open_failure(const std::string& name, int err, const Reason& on_error) {
+  if (err == ELOOP || err == ENOTDIR || err == ENXIO) {  // a symlink, or a socket/fifo quirk
+    return fail(reason::k_intake_not_regular, "'" + name + "' is not a regular file", name);
+  }
+  return fail(on_error, errno_message("cannot open", name, err), name);
+}
+
+}  // namespace
+
+Result<UniqueFd> open_read_nofollow(const stdfs::path& path, const Reason& on_error) {
+  UniqueFd fd(::open(path.c_str(), k_open_file));
+  if (!fd.valid()) {
+    return open_failure(path.string(), errno, on_error);
+  }
+  return regular_file(std::move(fd), path.string(), on_error);
+}
+
+Result<UniqueFd> open_beneath(const stdfs::path& root,
+                              std::string_view rel,
+                              const Reason& on_error) {
+  const std::string name(rel);
+  UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir.valid()) {
+    return open_failure(root.string(), errno, on_error);
+  }
+  std::size_t start = 0;
+  for (auto slash = rel.find('/'); slash != std::string_view::npos; slash = rel.find('/', start)) {
+    const std::string part(rel.substr(start, slash - start));
+    UniqueFd next(
+        ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) {
+      return open_failure(name, errno, on_error);
+    }
+    dir = std::move(next);
+    start = slash + 1;
+  }
+  const std::string leaf(rel.substr(start));
+  UniqueFd fd(::openat(dir.get(), leaf.c_str(), k_open_file));
+  if (!fd.valid()) {
+    return open_failure(name, errno, on_error);
+  }
+  return regular_file(std::move(fd), name, on_error);
 }
 
 Status write_all(int fd, std::string_view data, const stdfs::path& path, const Reason& on_error) {

@@ -6,10 +6,24 @@
 
 namespace ecluse::json {
 
+namespace {
+
+// Deeper documents are refused: copying or destroying a JSON value recurses per level.
+constexpr int k_max_depth = 64;
+
+}  // namespace
+
 ParseOutcome parse_strict(std::string_view text) {
   ParseOutcome out;
   std::vector<std::set<std::string>> open_objects;
-  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+  bool too_deep = false;
+  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    const bool opens =
+        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && depth >= k_max_depth) {
+      too_deep = true;  // discarding the value keeps the document (and its copies) shallow
+      return false;
+    }
     if (event == Json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
@@ -28,6 +42,12 @@ ParseOutcome parse_strict(std::string_view text) {
   } catch (const std::exception& e) {  // only bad_alloc can reach here
     out.failure = ParseFailure::malformed;
     out.detail = e.what();
+    return out;
+  }
+  if (too_deep) {
+    out.failure = ParseFailure::malformed;
+    out.detail = "nested deeper than " + std::to_string(k_max_depth) + " levels";
+    out.value = Json();
     return out;
   }
   if (out.value.is_discarded()) {

@@ -27,9 +27,9 @@ std::string_view to_string(Errc code) {
   return "internal";
 }
 
-const std::array<const Reason*, 49>& all_reasons() {
+const std::array<const Reason*, 50>& all_reasons() {
   using namespace reason;  // NOLINT(google-build-using-namespace)
-  static const std::array<const Reason*, 49> k_all{
+  static const std::array<const Reason*, 50> k_all{
       &k_usage,
       &k_workspace_not_found,
       &k_workspace_exists,
@@ -47,6 +47,7 @@ const std::array<const Reason*, 49>& all_reasons() {
       &k_journal_io,
       &k_journal_tampered,
       &k_intake_unreadable,
+      &k_intake_io,
       &k_intake_missing_drop_json,
       &k_intake_missing_payload,
       &k_intake_unexpected_entry,

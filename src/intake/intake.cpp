@@ -75,7 +75,7 @@ Result<std::optional<std::string>> read_signature(const Context& ctx, const stdf
   ECLUSE_TRY(bytes,
              fs::read_file_bounded(path,
                                    ctx.ws.config().limits.max_signature_bytes,
-                                   reason::k_intake_unreadable,
+                                   reason::k_intake_io,
                                    reason::k_intake_signature_too_large));
   return std::optional<std::string>{std::move(bytes)};
 }
@@ -85,14 +85,9 @@ Result<StagedObject> copy_artifact(const Context& ctx,
                                    const stdfs::path& payload,
                                    const Artifact& a,
                                    std::uint64_t base) {
-  ECLUSE_TRY(fd, fs::open_read_nofollow(payload / a.path, reason::k_intake_unreadable));
-
-  struct stat st {};
-
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return fail(
-        reason::k_intake_not_regular, "artifact '" + a.path + "' is not a regular file", a.path);
-  }
+  // Resolved beneath payload/ one component at a time: a directory swapped for a symlink
+  // after the scan cannot lead outside, and a file swapped for a fifo cannot block.
+  ECLUSE_TRY(fd, fs::open_beneath(payload, a.path, reason::k_intake_io));
   store::ProgressFn progress;
   if (ctx.progress) {
     progress = [&](std::uint64_t n) {

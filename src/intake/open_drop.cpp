@@ -70,7 +70,7 @@ DropCandidate open_drop(const stdfs::path& dir, const workspace::Limits& limits)
     return c;
   }
   auto bytes = fs::read_file_bounded(
-      path, limits.max_drop_json_bytes, reason::k_intake_unreadable, reason::k_drop_too_large);
+      path, limits.max_drop_json_bytes, reason::k_intake_io, reason::k_drop_too_large);
   if (!bytes) {
     c.who.id = no_json_id();
     c.why = bytes.error();

@@ -37,7 +37,7 @@ Status check_drop_layout(const stdfs::path& dir) {
     }
   }
   if (ec) {
-    return fail(reason::k_intake_unreadable,
+    return fail(reason::k_intake_io,
                 "cannot list drop directory '" + dir.string() + "': " + ec.message(),
                 dir.string());
   }
@@ -52,7 +52,8 @@ Status check_drop_layout(const stdfs::path& dir) {
 }
 
 Result<PayloadFiles> scan_payload(const stdfs::path& payload, std::uint64_t max_files) {
-  PayloadFiles files;
+  PayloadFiles out;
+  auto& files = out.files;
   std::error_code ec;
   stdfs::recursive_directory_iterator it(payload, stdfs::directory_options::none, ec);
   for (const stdfs::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
@@ -61,9 +62,10 @@ Result<PayloadFiles> scan_payload(const stdfs::path& payload, std::uint64_t max_
     struct stat st {};
 
     if (::lstat(it->path().c_str(), &st) != 0) {
-      return fail(reason::k_intake_unreadable, "cannot read payload entry " + quoted(rel), rel);
+      return fail(reason::k_intake_io, "cannot read payload entry " + quoted(rel), rel);
     }
     if (S_ISDIR(st.st_mode)) {
+      out.dirs.push_back(rel);
       continue;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -73,19 +75,42 @@ Result<PayloadFiles> scan_payload(const stdfs::path& payload, std::uint64_t max_
                   rel);
     }
     files.emplace(rel, static_cast<std::uint64_t>(st.st_size));
-    if (files.size() > max_files) {
+    if (files.size() + out.dirs.size() > max_files) {
       return fail(reason::k_intake_unlisted_file,
                   "payload holds more files than limits.max_artifacts, e.g. " + quoted(rel),
                   rel);
     }
   }
   if (ec) {
-    return fail(reason::k_intake_unreadable, "cannot walk payload/: " + ec.message(), "payload");
+    return fail(reason::k_intake_io, "cannot walk payload/: " + ec.message(), "payload");
   }
-  return files;
+  return out;
 }
 
-Status match_listing(const DropManifest& manifest, const PayloadFiles& files) {
+namespace {
+
+Status no_stray_directories(const DropManifest& manifest, const std::vector<std::string>& dirs) {
+  std::set<std::string_view> needed;
+  for (const auto& a : manifest.artifacts) {
+    for (auto slash = a.path.find('/'); slash != std::string::npos;
+         slash = a.path.find('/', slash + 1)) {
+      needed.insert(std::string_view(a.path).substr(0, slash));
+    }
+  }
+  for (const auto& d : dirs) {
+    if (needed.count(d) == 0) {
+      return fail(reason::k_intake_unlisted_file,
+                  "payload directory " + quoted(d) + " holds no listed artifact",
+                  d);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status match_listing(const DropManifest& manifest, const PayloadFiles& payload) {
+  const auto& files = payload.files;
   for (const auto& a : manifest.artifacts) {
     const auto it = files.find(a.path);
     if (it == files.end()) {
@@ -113,7 +138,7 @@ Status match_listing(const DropManifest& manifest, const PayloadFiles& files) {
       }
     }
   }
-  return {};
+  return no_stray_directories(manifest, payload.dirs);
 }
 
 }  // namespace ecluse::intake::detail

@@ -8,11 +8,15 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ecluse::intake::detail {
 
-// Regular files under payload/, by path relative to it (with '/' separators), with sizes.
-using PayloadFiles = std::map<std::string, std::uint64_t>;
+// What payload/ holds, by path relative to it (with '/' separators).
+struct PayloadFiles {
+  std::map<std::string, std::uint64_t> files;  // regular files and their sizes
+  std::vector<std::string> dirs;               // every directory below payload/
+};
 
 // Only drop.json, drop.json.sig, payload/ and READY may sit in the drop directory.
 Status check_drop_layout(const std::filesystem::path& dir);
@@ -21,7 +25,8 @@ Status check_drop_layout(const std::filesystem::path& dir);
 // Stops after max_files files (limits.max_artifacts: a drop cannot list more).
 Result<PayloadFiles> scan_payload(const std::filesystem::path& payload, std::uint64_t max_files);
 
-// Every listed artifact present with its size, nothing unlisted.
+// Every listed artifact present with its size, nothing unlisted (no extra file, and no
+// directory that is not on the path of a listed artifact).
 Status match_listing(const DropManifest& manifest, const PayloadFiles& files);
 
 }  // namespace ecluse::intake::detail

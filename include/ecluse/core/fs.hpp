@@ -40,8 +40,18 @@ class UniqueFd {
 // "what 'path': strerror(errno)" for messages.
 std::string errno_message(std::string_view what, const stdfs::path& path, int err);
 
-// Opens for reading without following a final symlink (O_NOFOLLOW | O_CLOEXEC).
+// Opens a regular file for reading without following a final symlink and without blocking on
+// a fifo (O_NOFOLLOW | O_NONBLOCK, then fstat). A symlink, fifo, device or socket gives
+// intake.not_regular_file; a missing file on_error; any other failure to open is
+// on_io_error (the caller's own I/O trouble, not the file's fault).
 Result<UniqueFd> open_read_nofollow(const stdfs::path& path, const Reason& on_error);
+
+// Opens root/rel for reading, resolving rel one component at a time with openat(O_NOFOLLOW),
+// so neither a symlinked directory nor a final symlink can lead outside root, even when the
+// tree changes while it is read. Same checks and reasons as open_read_nofollow.
+Result<UniqueFd> open_beneath(const stdfs::path& root,
+                              std::string_view rel,
+                              const Reason& on_error);
 
 // Writes all of data to fd, retrying short writes and EINTR.
 Status write_all(int fd, std::string_view data, const stdfs::path& path, const Reason& on_error);

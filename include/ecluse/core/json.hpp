@@ -20,7 +20,8 @@ struct ParseOutcome {
   std::string detail;  // the duplicated key, or the parser's byte position
 };
 
-// Parses text strictly: invalid JSON or UTF-8 and any object that repeats a key are failures.
+// Parses text strictly: invalid JSON or UTF-8, nesting deeper than 64 levels and any object
+// that repeats a key are failures.
 // Never throws.
 ParseOutcome parse_strict(std::string_view text);
 

@@ -50,6 +50,7 @@ inline constexpr Reason k_journal_io{"journal.io_error", Errc::unavailable, "the
 inline constexpr Reason k_journal_tampered{"journal.tampered", Errc::corrupt, "an audit journal entry was edited, removed, inserted, reordered or truncated"};
 // Intake: the drop directory and its payload.
 inline constexpr Reason k_intake_unreadable{"intake.drop_unreadable", Errc::rejected, "the drop directory is missing, not a directory or unreadable"};
+inline constexpr Reason k_intake_io{"intake.io_error", Errc::unavailable, "a drop file could not be read here (local I/O, permissions, a transfer still running): nothing is recorded, retry later"};
 inline constexpr Reason k_intake_missing_drop_json{"intake.missing_drop_json", Errc::rejected, "the drop has no drop.json"};
 inline constexpr Reason k_intake_missing_payload{"intake.missing_payload", Errc::rejected, "the drop has no payload/ directory"};
 inline constexpr Reason k_intake_unexpected_entry{"intake.unexpected_entry", Errc::rejected, "the drop directory holds something other than drop.json, drop.json.sig, payload/ and READY"};
@@ -88,6 +89,6 @@ inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "Op
 }  // namespace reason
 
 // Every catalogued reason, in documentation order.
-const std::array<const Reason*, 49>& all_reasons();
+const std::array<const Reason*, 50>& all_reasons();
 
 }  // namespace ecluse

@@ -113,3 +113,10 @@ TEST_CASE("core::printable escapes terminal control sequences and keeps ordinary
                           "31m")
         == "\\xc2\\x9b31m");
 }
+
+TEST_CASE("json::parse_strict refuses documents nested deeper than 64 levels without recursing") {
+  const std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  CHECK(ecluse::json::parse_strict(deep).failure == ecluse::json::ParseFailure::malformed);
+  const std::string ok = std::string(60, '[') + std::string(60, ']');
+  CHECK(ecluse::json::parse_strict(ok).failure == ecluse::json::ParseFailure::none);
+}

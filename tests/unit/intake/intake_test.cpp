@@ -217,3 +217,10 @@ TEST_CASE("intake::ready_drops lists only directories holding READY") {
   CHECK(ready[0].filename() == "a");
   CHECK(ready[1].filename() == "b");
 }
+
+TEST_CASE("intake: an empty directory that holds no listed artifact is unlisted") {
+  TestWorkspace w;
+  const auto dir = DropBuilder{}.write(w.dir / "drop");
+  std::filesystem::create_directories(dir / "payload" / "bin" / "hooks");
+  expect_rejected(w, dir, "intake.unlisted_file", "bin/hooks");
+}
