@@ -28,7 +28,7 @@ store::ProgressFn progress_line(const std::string& label) {
     return {};
   }
   auto last = std::make_shared<std::uint64_t>(0);
-  return [label, last](std::uint64_t bytes) {
+  return [label = printable(label), last](std::uint64_t bytes) {
     if (bytes - *last >= (64ULL << 20U)) {
       *last = bytes;
       std::fprintf(

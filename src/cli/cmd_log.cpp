@@ -37,14 +37,14 @@ int run_verify(const pipeline::Session& s, const LogOptions& o) {
   } else if (check->ok) {
     out("journal ok: " + std::to_string(check->entries) + " entries, chain and head intact\n");
   } else {
-    out("journal tampered: line " + std::to_string(check->first_bad_line) + ": " + check->problem
-        + "\n");
+    out("journal tampered: line " + std::to_string(check->first_bad_line) + ": "
+        + printable(check->problem) + "\n");
   }
   if (!check->ok) {
     std::fprintf(stderr,
                  "ecluse: journal.tampered: line %llu: %s\n",
                  static_cast<unsigned long long>(check->first_bad_line),
-                 check->problem.c_str());
+                 printable(check->problem).c_str());
   }
   return check->ok ? k_exit_ok : k_exit_rejected;
 }

@@ -2,6 +2,7 @@
 #include <ecluse/core/fs.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +192,19 @@ Result<std::string> read_file_bounded(const stdfs::path& path,
     }
     out.append(buf.data(), static_cast<std::size_t>(n));
   }
+}
+
+Result<UniqueFd> lock_exclusive(const stdfs::path& path, const Reason& on_error) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) {
+    return fail(on_error, errno_message("cannot open lock", path, errno), path.string());
+  }
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return fail(on_error, errno_message("cannot lock", path, errno), path.string());
+    }
+  }
+  return fd;
 }
 
 Status make_dirs(const stdfs::path& dir, const Reason& on_error) {

@@ -162,6 +162,7 @@ Status commit_to_quarantine(const Context& ctx,
   ECLUSE_CHECK(ctx.objects.commit_all(copied.objects));
   const auto dir = ctx.ws.drops_dir() / c.who.id;
   ECLUSE_CHECK(fs::make_dirs(dir, reason::k_store_io));
+  ECLUSE_CHECK(fs::fsync_dir(ctx.ws.drops_dir(), reason::k_store_io));
   ECLUSE_CHECK(fs::write_file_atomic(dir / "drop.json", *c.drop_json, reason::k_store_io, 0444));
   if (copied.signature) {
     ECLUSE_CHECK(

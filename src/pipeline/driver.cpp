@@ -1,4 +1,5 @@
 // The pipeline driver: a linear list of stages, each committed before the next starts.
+#include <ecluse/core/fs.hpp>
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
@@ -70,6 +71,11 @@ Result<IngestOutcome> ingest(const Session& s,
   (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
   auto candidate = intake::open_drop(drop_dir, s.ws().config().limits);
   const intake::Context ictx{s.ws(), s.objects(), s.clock(), progress};
+  // One intake per drop at a time: a second process waits, then finds the drop known.
+  ECLUSE_CHECK(fs::make_dirs(s.ws().locks_dir(), reason::k_workspace_io));
+  ECLUSE_TRY(lock,
+             fs::lock_exclusive(s.ws().locks_dir() / ("intake-" + candidate.who.id + ".lock"),
+                                reason::k_workspace_io));
   ECLUSE_TRY(known, s.state().get_drop(candidate.who.id));
   if (known) {
     // Seen before: committed stages are not re-run; a rejected drop stays rejected.

@@ -165,14 +165,11 @@ Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {
     return io_error("cannot sync", m_tmp);
   }
   std::set<stdfs::path> touched;
-  bool new_fanout = false;
   for (auto& obj : staged) {
     const auto final_path = object_path(obj.digest());
     const auto dir = final_path.parent_path();
     if (touched.count(dir) == 0) {
-      if (::mkdir(dir.c_str(), 0755) == 0) {
-        new_fanout = true;
-      } else if (errno != EEXIST) {
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return io_error("cannot create directory", dir);
       }
     }
@@ -185,9 +182,8 @@ Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {
   for (const auto& dir : touched) {
     ECLUSE_CHECK(fs::fsync_dir(dir, reason::k_store_io));
   }
-  if (new_fanout) {
-    ECLUSE_CHECK(fs::fsync_dir(m_root / "sha256", reason::k_store_io));
-  }
+  // Always: a fan-out directory another (perhaps crashed) writer created may not be durable.
+  ECLUSE_CHECK(fs::fsync_dir(m_root / "sha256", reason::k_store_io));
   staged.clear();  // the temporaries go
   return {};
 }

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <optional>
 #include <sstream>
 
 namespace ecluse::store {
@@ -78,6 +80,52 @@ Result<Head> head_of_line(const std::string& line) {
   return h;
 }
 
+Result<std::string> read_all(int fd, const std::filesystem::path& p) {
+  std::string out;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(out.size()));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io("cannot read", p);
+    }
+    if (n == 0) {
+      return out;
+    }
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
+// Cuts an unterminated last line (left by a crash mid-write); returns what was cut.
+Result<std::optional<json::Json>> cut_torn_tail(int fd, const std::filesystem::path& p) {
+  struct stat st {};
+
+  if (::fstat(fd, &st) != 0) {
+    return io("cannot stat", p);
+  }
+  if (st.st_size == 0) {
+    return std::optional<json::Json>{};
+  }
+  char last = '\n';
+  if (::pread(fd, &last, 1, st.st_size - 1) != 1) {
+    return io("cannot read", p);
+  }
+  if (last == '\n') {
+    return std::optional<json::Json>{};
+  }
+  ECLUSE_TRY(text, read_all(fd, p));
+  const auto nl = text.rfind('\n');
+  const std::size_t keep = nl == std::string::npos ? 0 : nl + 1;
+  ECLUSE_TRY(cut_hash, crypto::sha256(std::string_view(text).substr(keep)));
+  if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 || ::fdatasync(fd) != 0) {
+    return io("cannot repair", p);
+  }
+  return std::optional<json::Json>{
+      json::Json{{"removed_bytes", text.size() - keep}, {"removed_sha256", cut_hash.hex()}}};
+}
+
 json::Json entry_json(const JournalEntry& e, const Head& prev) {
   return json::Json{{"seq", prev.seq + 1},
                     {"time", e.time},
@@ -100,28 +148,61 @@ Status Journal::append(const JournalEntry& entry) const {
   if (::flock(fd.get(), LOCK_EX) != 0) {
     return io("cannot lock", path);
   }
-  ECLUSE_TRY(tail, last_line(fd.get(), path));
+  ECLUSE_TRY(repair, cut_torn_tail(fd.get(), path));
+  if (repair) {
+    ECLUSE_CHECK(append_locked(
+        fd.get(), path, JournalEntry{entry.time, "ecluse", "", "journal.repaired", *repair}));
+  }
+  return append_locked(fd.get(), path, entry);
+  // The lock is released when fd closes.
+}
+
+Status Journal::append_locked(int fd,
+                              const std::filesystem::path& path,
+                              const JournalEntry& entry) const {
+  ECLUSE_TRY(tail, last_line(fd, path));
   ECLUSE_TRY(prev, head_of_line(tail));
   const std::string line = json::dump_line(entry_json(entry, prev));
-  ECLUSE_CHECK(fs::write_all(fd.get(), line + "\n", path, reason::k_journal_io));
-  if (::fdatasync(fd.get()) != 0) {
+  ECLUSE_CHECK(fs::write_all(fd, line + "\n", path, reason::k_journal_io));
+  if (::fdatasync(fd) != 0) {
     return io("cannot sync", path);
   }
   ECLUSE_TRY(hash, line_hash(line));
   const json::Json head{{"seq", prev.seq + 1}, {"sha256", hash}};
   return fs::write_file_atomic(m_dir / "HEAD", json::dump_line(head) + "\n", reason::k_journal_io);
-  // The lock is released when fd closes.
+}
+
+Result<Journal::Snapshot> Journal::snapshot() const {
+  Snapshot snap;
+  const auto path = file();
+  const fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return snap;
+    }
+    return io("cannot open", path);
+  }
+  if (::flock(fd.get(), LOCK_SH) != 0) {
+    return io("cannot lock", path);
+  }
+  snap.exists = true;
+  ECLUSE_TRY(text, read_all(fd.get(), path));
+  snap.text = std::move(text);
+  const auto head_path = m_dir / "HEAD";
+  const fs::UniqueFd head(::open(head_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (head.valid()) {
+    ECLUSE_TRY(head_text, read_all(head.get(), head_path));
+    snap.head = std::move(head_text);
+  } else if (errno != ENOENT) {
+    return io("cannot open", head_path);
+  }
+  return snap;
 }
 
 Result<std::vector<json::Json>> Journal::entries() const {
-  std::error_code ec;
-  if (!std::filesystem::exists(file(), ec) && !ec) {
-    return std::vector<json::Json>{};
-  }
-  ECLUSE_TRY(text,
-             fs::read_file_bounded(file(), UINT64_MAX, reason::k_journal_io, reason::k_journal_io));
+  ECLUSE_TRY(snap, snapshot());
   std::vector<json::Json> out;
-  std::istringstream in(text);
+  std::istringstream in(snap.text);
   std::string line;
   std::uint64_t n = 0;
   while (std::getline(in, line)) {

@@ -6,6 +6,7 @@
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/store/journal.hpp>
 
+#include <optional>
 #include <set>
 
 namespace ecluse::store {
@@ -38,7 +39,7 @@ std::string shape_problem(const std::string& line, json::Json& out) {
   }
   for (const auto& [key, value] : parsed.value.items()) {
     if (k_fields.count(key) == 0) {
-      return "unexpected field '" + key + "'";
+      return "unexpected field " + json::dump_line(key);
     }
   }
   if (parsed.value.size() != k_fields.size() || !parsed.value.at("seq").is_number_unsigned()
@@ -56,15 +57,27 @@ JournalCheck bad(std::uint64_t entries, std::uint64_t line, std::string problem)
   return JournalCheck{false, entries, line, std::move(problem)};
 }
 
-Result<JournalCheck> check_head(const std::filesystem::path& head_path,
-                                std::uint64_t n,
-                                const std::string& last_hash) {
-  std::error_code ec;
-  if (!std::filesystem::exists(head_path, ec)) {
-    return n == 0 ? JournalCheck{true, 0, 0, {}} : bad(n, 1, "journal/HEAD is missing");
+// The "prev" a later line (or HEAD, after the last line) records for line i (1-based).
+std::string recorded_after(const std::vector<std::string>& lines,
+                           std::uint64_t i,
+                           const json::Json& head) {
+  if (i < lines.size()) {
+    const auto next = json::parse_strict(lines[i]);
+    if (next.value.is_object() && next.value.contains("prev")
+        && next.value.at("prev").is_string()) {
+      return next.value.at("prev").get<std::string>();
+    }
+    return {};
   }
-  ECLUSE_TRY(text,
-             fs::read_file_bounded(head_path, 4096, reason::k_journal_io, reason::k_journal_io));
+  return head.is_object() && head.contains("sha256") && head.at("sha256").is_string()
+             ? head.at("sha256").get<std::string>()
+             : std::string();
+}
+
+JournalCheck check_head(const std::string& text, std::uint64_t n, const std::string& last_hash) {
+  if (text.empty()) {
+    return bad(n, n == 0 ? 1 : n, "journal/HEAD is missing");
+  }
   const auto head = json::parse_strict(text);
   if (head.failure != json::ParseFailure::none || !head.value.is_object()
       || !head.value.contains("seq") || !head.value.at("seq").is_number_unsigned()
@@ -83,57 +96,73 @@ Result<JournalCheck> check_head(const std::filesystem::path& head_path,
                seq + 1,
                "entries after the last recorded one (HEAD records " + std::to_string(seq) + ")");
   }
-  if (n > 0 && head.value.at("sha256") != last_hash) {
+  if (head.value.at("sha256") != last_hash) {
     return bad(n, n, "last entry does not match the hash recorded in HEAD (edited)");
   }
   return JournalCheck{true, n, 0, {}};
 }
 
+// Checks line i (1-based) against its predecessor; empty when it is in place.
+std::optional<JournalCheck> check_line(const std::vector<std::string>& lines,
+                                       const std::vector<std::string>& hashes,
+                                       std::uint64_t i,
+                                       const json::Json& head) {
+  const std::uint64_t n = lines.size();
+  json::Json entry;
+  if (auto problem = shape_problem(lines[i - 1], entry); !problem.empty()) {
+    return bad(n, i, problem);
+  }
+  const auto seq = entry.at("seq").get<std::uint64_t>();
+  const std::string expected_prev = i == 1 ? std::string(64, '0') : hashes[i - 2];
+  const bool chains = entry.at("prev") == expected_prev;
+  if (i > 1 && seq + 1 == i) {
+    // Two lines claim one seq: the one that chains onto its predecessor was forged to fit.
+    const std::uint64_t inserted = chains ? i : i - 1;
+    return bad(n, inserted, "repeats seq " + std::to_string(seq) + " (an entry was inserted)");
+  }
+  if (seq != i) {
+    return bad(n,
+               i,
+               "seq is " + std::to_string(seq) + ", expected " + std::to_string(i)
+                   + " (an entry was removed or reordered)");
+  }
+  if (!chains) {
+    // Either this line's own prev was edited (then what follows no longer matches it either)
+    // or the line before it was.
+    const bool this_line_intact = recorded_after(lines, i, head) == hashes[i - 1];
+    const std::uint64_t edited = this_line_intact && i > 1 ? i - 1 : i;
+    return bad(n, edited, "does not match the hash chain (edited)");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<JournalCheck> Journal::verify() const {
-  std::error_code ec;
-  std::string text;
-  if (std::filesystem::exists(file(), ec)) {
-    ECLUSE_TRY(
-        content,
-        fs::read_file_bounded(file(), UINT64_MAX, reason::k_journal_io, reason::k_journal_io));
-    text = std::move(content);
+  ECLUSE_TRY(snap, snapshot());
+  if (!snap.exists) {
+    return bad(0, 1, "journal/journal.jsonl is missing");
   }
   bool partial_last = false;
-  const auto lines = split_lines(text, partial_last);
+  const auto lines = split_lines(snap.text, partial_last);
   const std::uint64_t n = lines.size();
-  std::string prev_hash(64, '0');
-  for (std::uint64_t i = 1; i <= n; ++i) {
-    const auto& line = lines[i - 1];
-    if (partial_last && i == n) {
-      return bad(n, i, "incomplete last line (truncated)");
-    }
-    json::Json entry;
-    if (auto problem = shape_problem(line, entry); !problem.empty()) {
-      return bad(n, i, problem);
-    }
-    const auto seq = entry.at("seq").get<std::uint64_t>();
-    if (seq + 1 == i) {
-      return bad(n,
-                 i - 1,
-                 "line " + std::to_string(i) + " repeats its seq (line " + std::to_string(i - 1)
-                     + " was inserted)");
-    }
-    if (seq != i) {
-      return bad(n,
-                 i,
-                 "seq is " + std::to_string(seq) + ", expected " + std::to_string(i)
-                     + " (an entry was removed or reordered)");
-    }
-    if (entry.at("prev") != prev_hash) {
-      return bad(
-          n, i == 1 ? 1 : i - 1, "does not match the hash recorded by the next line (edited)");
-    }
+  std::vector<std::string> hashes;
+  for (const auto& line : lines) {
     ECLUSE_TRY(d, crypto::sha256(line));
-    prev_hash = d.hex();
+    hashes.push_back(d.hex());
   }
-  return check_head(file().parent_path() / "HEAD", n, prev_hash);
+  const auto head = json::parse_strict(snap.head).value;
+  const std::uint64_t complete = partial_last ? n - 1 : n;
+  for (std::uint64_t i = 1; i <= complete; ++i) {
+    if (auto problem = check_line(lines, hashes, i, head)) {
+      return *problem;
+    }
+  }
+  if (partial_last) {
+    return bad(
+        n, n, "incomplete last line (truncated, or torn by a crash: the next append cuts it)");
+  }
+  return check_head(snap.head, n, n == 0 ? std::string(64, '0') : hashes.back());
 }
 
 }  // namespace ecluse::store

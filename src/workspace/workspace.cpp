@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view k_config_file = "ecluse.json";
 
 // Everything init creates, relative to the workspace root.
-constexpr std::array<std::string_view, 9> k_layout{
+constexpr std::array<std::string_view, 10> k_layout{
     "staging/incoming",
     "quarantine/objects/sha256",
     "quarantine/drops",
@@ -22,6 +22,7 @@ constexpr std::array<std::string_view, 9> k_layout{
     "journal",
     "repos",
     "keys",
+    "locks",
     "state.db",
     "ecluse.json",
 };

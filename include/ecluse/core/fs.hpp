@@ -71,6 +71,10 @@ Result<std::string> read_file_bounded(const stdfs::path& path,
                                       const Reason& on_error,
                                       const Reason& on_too_large);
 
+// Creates (if needed) and locks path exclusively with flock(2), waiting for other holders;
+// the lock lasts as long as the returned descriptor.
+Result<UniqueFd> lock_exclusive(const stdfs::path& path, const Reason& on_error);
+
 // Creates a directory and its parents (mode 0755 unless given).
 Status make_dirs(const stdfs::path& dir, const Reason& on_error);
 

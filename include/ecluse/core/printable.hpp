@@ -6,8 +6,9 @@
 
 namespace ecluse {
 
-// Replaces control characters (C0, DEL, and the C1 range as UTF-8 U+0080..U+009F) with \xNN
-// escapes, so a vendor-chosen name cannot move the cursor, recolour or rewrite the screen.
+// Shows every byte that is not valid UTF-8, and every control (C0, DEL, C1) or bidirectional
+// formatting character, as \xNN escapes, so a vendor-chosen name cannot move the cursor,
+// recolour, rewrite or visually reorder the screen.
 std::string printable(std::string_view text);
 
 }  // namespace ecluse

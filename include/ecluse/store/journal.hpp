@@ -37,6 +37,8 @@ class Journal {
 
   // Appends one entry durably (fsync) under an exclusive lock, so concurrent writers from
   // several processes chain correctly. Strings are escaped: no entry can forge another.
+  // A torn last line (a crash mid-write) is cut off first and the cut is journaled
+  // ("journal.repaired", with the removed bytes' length and SHA-256).
   Status append(const JournalEntry& entry) const;
 
   // All entries, parsed (journal.tampered for a line that is not a JSON object).
@@ -47,6 +49,16 @@ class Journal {
   Result<JournalCheck> verify() const;
 
  private:
+  // journal.jsonl and HEAD read together under a shared lock (appends hold it exclusively).
+  struct Snapshot {
+    bool exists = false;
+    std::string text;
+    std::string head;  // empty when HEAD is absent
+  };
+
+  [[nodiscard]] Result<Snapshot> snapshot() const;
+  Status append_locked(int fd, const std::filesystem::path& path, const JournalEntry& entry) const;
+
   [[nodiscard]] std::filesystem::path file() const { return m_dir / "journal.jsonl"; }
 
   std::filesystem::path m_dir;

@@ -60,6 +60,9 @@ class Workspace {
 
   [[nodiscard]] stdfs::path keys_dir() const { return m_root / "keys"; }
 
+  // Per-drop lock files (flock): one process at a time takes a given drop in.
+  [[nodiscard]] stdfs::path locks_dir() const { return m_root / "locks"; }
+
  private:
   Workspace(stdfs::path root, Config config)
       : m_root(std::move(root)), m_config(std::move(config)) {}

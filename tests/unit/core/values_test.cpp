@@ -112,6 +112,11 @@ TEST_CASE("core::printable escapes terminal control sequences and keeps ordinary
   CHECK(ecluse::printable("\xc2\x9b"
                           "31m")
         == "\\xc2\\x9b31m");
+  CHECK(ecluse::printable("\x9b"
+                          "31m")
+        == "\\x9b31m");
+  CHECK(ecluse::printable("a\xe2\x80\xae" "b") == "a\\xe2\\x80\\xae" "b");
+  CHECK(ecluse::printable("\xc0\xaf") == "\\xc0\\xaf");
 }
 
 TEST_CASE("json::parse_strict refuses documents nested deeper than 64 levels without recursing") {

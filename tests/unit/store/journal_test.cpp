@@ -121,6 +121,26 @@ TEST_CASE("store::Journal::verify names the first tampered line") {
     ecluse::test::write_file(f.dir / "journal.jsonl", text.substr(0, text.size() - 10));
     CHECK(f.check().first_bad_line == 6);
   }
+  SUBCASE("a line's own prev edited") {
+    auto j = ecluse::json::parse_strict(ls[1]).value;
+    j["prev"] = std::string(64, 'f');
+    ls[1] = ecluse::json::dump_line(j);
+    f.rewrite(ls);
+    CHECK(f.check().first_bad_line == 2);
+  }
+  SUBCASE("inserted after line k, repeating k's seq and chaining onto it") {
+    auto forged = ecluse::json::parse_strict(ls[2]).value;
+    forged["prev"] = ecluse::test::sha256_hex(ls[2]);
+    forged["event"] = "forged";
+    ls.insert(ls.begin() + 3, ecluse::json::dump_line(forged));
+    f.rewrite(ls);
+    CHECK(f.check().first_bad_line == 4);
+  }
+  SUBCASE("journal and HEAD both deleted") {
+    std::filesystem::remove(f.dir / "journal.jsonl");
+    std::filesystem::remove(f.dir / "HEAD");
+    CHECK(f.check().first_bad_line == 1);
+  }
   SUBCASE("emptied") {
     f.rewrite({});
     CHECK(f.check().first_bad_line == 1);
@@ -163,4 +183,19 @@ TEST_CASE("store::Journal: concurrent appenders from several processes keep one 
   const auto c = f.check();
   CHECK(c.ok);
   CHECK(c.entries == k_procs * k_each);
+}
+
+TEST_CASE("store::Journal cuts a line torn by a crash at the next append and journals the cut") {
+  const Fixture f(3);
+  const auto text = ecluse::test::read_file(f.dir / "journal.jsonl");
+  ecluse::test::write_file(f.dir / "journal.jsonl", text + "{\"actor\":\"cli:root\",\"det");
+  CHECK_FALSE(f.check().ok);
+  REQUIRE(f.journal.append(entry(4)).has_value());
+  const auto c = f.check();
+  CHECK(c.ok);
+  CHECK(c.entries == 5);
+  const auto entries = f.journal.entries().value();
+  CHECK(entries[3]["event"] == "journal.repaired");
+  CHECK(entries[3]["details"]["removed_bytes"] == 24);
+  CHECK(entries[4]["details"]["i"] == 4);
 }
