@@ -31,7 +31,7 @@ store::ProgressFn progress_line(const std::string& label) {
   return [label = printable(label), last](std::uint64_t bytes) {
     if (bytes - *last >= (64ULL << 20U)) {
       *last = bytes;
-      std::fprintf(
+      (void)std::fprintf(
           stderr, "\r\033[Kingest %s: %s copied and hashed", label.c_str(), mib(bytes).c_str());
     }
   };
@@ -72,7 +72,7 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
   for (const auto& dir : dirs) {
     auto outcome = pipeline::ingest(*session, dir, progress_line(dir.filename().string()));
     if (::isatty(STDERR_FILENO) != 0) {
-      std::fputs("\r\033[K", stderr);
+      (void)std::fputs("\r\033[K", stderr);
     }
     if (!outcome) {
       return report(outcome.error(), o.json);

@@ -41,10 +41,10 @@ int run_verify(const pipeline::Session& s, const LogOptions& o) {
         + printable(check->problem) + "\n");
   }
   if (!check->ok) {
-    std::fprintf(stderr,
-                 "ecluse: journal.tampered: line %llu: %s\n",
-                 static_cast<unsigned long long>(check->first_bad_line),
-                 printable(check->problem).c_str());
+    (void)std::fprintf(stderr,
+                       "ecluse: journal.tampered: line %llu: %s\n",
+                       static_cast<unsigned long long>(check->first_bad_line),
+                       printable(check->problem).c_str());
   }
   return check->ok ? k_exit_ok : k_exit_rejected;
 }

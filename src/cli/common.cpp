@@ -30,8 +30,8 @@ int exit_code_of(const Error& e) {
 }
 
 void out(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  (void)std::fwrite(text.data(), 1, text.size(), stdout);
+  (void)std::fflush(stdout);
 }
 
 int report(const Error& e, bool json) {
@@ -43,7 +43,7 @@ int report(const Error& e, bool json) {
                                        {"item", e.item}}}})
         + "\n");
   }
-  std::fprintf(stderr, "ecluse: %s: %s\n", e.reason.c_str(), printable(e.message).c_str());
+  (void)std::fprintf(stderr, "ecluse: %s: %s\n", e.reason.c_str(), printable(e.message).c_str());
   return exit_code_of(e);
 }
 

@@ -45,9 +45,9 @@ int main(int argc, char** argv) noexcept {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ecluse: internal.error: uncaught exception: %s\n", e.what());
+    (void)std::fprintf(stderr, "ecluse: internal.error: uncaught exception: %s\n", e.what());
   } catch (...) {
-    std::fprintf(stderr, "ecluse: internal.error: uncaught non-standard exception\n");
+    (void)std::fprintf(stderr, "ecluse: internal.error: uncaught non-standard exception\n");
   }
   return k_exit_internal;
 }

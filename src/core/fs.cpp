@@ -36,7 +36,10 @@ int UniqueFd::release() noexcept {
 }
 
 std::string errno_message(std::string_view what, const stdfs::path& path, int err) {
-  return std::string(what) + " '" + path.string() + "': " + std::strerror(err);
+  std::string msg(what);
+  msg += " '" + path.string() + "': ";
+  msg += std::error_code(err, std::generic_category()).message();
+  return msg;
 }
 
 namespace {

@@ -98,7 +98,7 @@ Status no_stray_directories(const DropManifest& manifest, const std::vector<std:
     }
   }
   for (const auto& d : dirs) {
-    if (needed.count(d) == 0) {
+    if (!needed.contains(d)) {
       return fail(reason::k_intake_unlisted_file,
                   "payload directory " + quoted(d) + " holds no listed artifact",
                   d);
@@ -131,7 +131,7 @@ Status match_listing(const DropManifest& manifest, const PayloadFiles& payload) 
       listed.insert(a.path);
     }
     for (const auto& [path, size] : files) {
-      if (listed.count(path) == 0) {
+      if (!listed.contains(path)) {
         return fail(reason::k_intake_unlisted_file,
                     "payload file " + quoted(path) + " is not listed in drop.json",
                     path);

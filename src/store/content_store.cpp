@@ -4,11 +4,11 @@
 #include <ecluse/store/content_store.hpp>
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <random>
 #include <set>
@@ -118,7 +118,7 @@ Result<StagedObject> ContentStore::stage(int fd,
   for (;;) {
     const ssize_t n = read_some(fd, buf.data(), buf.size());
     if (n < 0) {
-      return fail(reason::k_store_io, "cannot read '" + item + "': " + std::strerror(errno), item);
+      return fail(reason::k_intake_io, fs::errno_message("cannot read", item, errno), item);
     }
     if (n == 0) {
       break;
@@ -168,7 +168,7 @@ Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {
   for (auto& obj : staged) {
     const auto final_path = object_path(obj.digest());
     const auto dir = final_path.parent_path();
-    if (touched.count(dir) == 0) {
+    if (!touched.contains(dir)) {
       if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return io_error("cannot create directory", dir);
       }

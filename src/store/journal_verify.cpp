@@ -38,7 +38,7 @@ std::string shape_problem(const std::string& line, json::Json& out) {
     return "not a valid JSON entry";
   }
   for (const auto& [key, value] : parsed.value.items()) {
-    if (k_fields.count(key) == 0) {
+    if (!k_fields.contains(key)) {
       return "unexpected field " + json::dump_line(key);
     }
   }

@@ -20,8 +20,11 @@ Status check_keys(const json::Json& obj,
     return bad(where, "must be an object");
   }
   for (const auto& [key, value] : obj.items()) {
-    if (known.count(key) == 0) {
-      return bad(where.empty() ? key : where + "." + key, "is not a known setting");
+    if (!known.contains(key)) {
+      std::string name = where;
+      name += name.empty() ? "" : ".";
+      name += key;
+      return bad(name, "is not a known setting");
     }
   }
   return {};
@@ -89,6 +92,32 @@ json::Json Config::to_json() const {
   };
 }
 
+namespace {
+
+Status read_paths(const json::Json& p, Config& c) {
+  ECLUSE_CHECK(check_keys(p, "paths", {"incoming"}));
+  if (p.contains("incoming")) {
+    if (!p.at("incoming").is_string() || p.at("incoming").get_ref<const std::string&>().empty()) {
+      return bad("paths.incoming", "must be a non-empty path");
+    }
+    c.incoming = p.at("incoming").get<std::string>();
+  }
+  return {};
+}
+
+Status read_state(const json::Json& s, Config& c) {
+  ECLUSE_CHECK(check_keys(s, "state", {"busy_timeout_ms"}));
+  std::uint64_t timeout = c.busy_timeout_ms;
+  ECLUSE_CHECK(read_u64(s, "state", "busy_timeout_ms", timeout));
+  if (timeout > 3600000) {
+    return bad("state.busy_timeout_ms", "must be at most 3600000");
+  }
+  c.busy_timeout_ms = static_cast<std::uint32_t>(timeout);
+  return {};
+}
+
+}  // namespace
+
 Result<Config> Config::from_json(const json::Json& j) {
   Config c;
   ECLUSE_CHECK(check_keys(j, "", {"schema", "channels", "paths", "limits", "state"}));
@@ -99,27 +128,13 @@ Result<Config> Config::from_json(const json::Json& j) {
     ECLUSE_CHECK(read_channels(j.at("channels"), c.channels));
   }
   if (j.contains("paths")) {
-    const auto& p = j.at("paths");
-    ECLUSE_CHECK(check_keys(p, "paths", {"incoming"}));
-    if (p.contains("incoming")) {
-      if (!p.at("incoming").is_string() || p.at("incoming").get_ref<const std::string&>().empty()) {
-        return bad("paths.incoming", "must be a non-empty path");
-      }
-      c.incoming = p.at("incoming").get<std::string>();
-    }
+    ECLUSE_CHECK(read_paths(j.at("paths"), c));
   }
   if (j.contains("limits")) {
     ECLUSE_CHECK(read_limits(j.at("limits"), c.limits));
   }
   if (j.contains("state")) {
-    const auto& s = j.at("state");
-    ECLUSE_CHECK(check_keys(s, "state", {"busy_timeout_ms"}));
-    std::uint64_t timeout = c.busy_timeout_ms;
-    ECLUSE_CHECK(read_u64(s, "state", "busy_timeout_ms", timeout));
-    if (timeout > 3600000) {
-      return bad("state.busy_timeout_ms", "must be at most 3600000");
-    }
-    c.busy_timeout_ms = static_cast<std::uint32_t>(timeout);
+    ECLUSE_CHECK(read_state(j.at("state"), c));
   }
   return c;
 }

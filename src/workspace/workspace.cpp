@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 
 namespace ecluse::workspace {
@@ -57,7 +58,9 @@ Result<Workspace> Workspace::open(const stdfs::path& dir) {
   return Workspace(root, std::move(config));
 }
 
-Result<Workspace> init(const stdfs::path& dir) {
+namespace {
+
+Status refuse_existing(const stdfs::path& dir) {
   std::error_code ec;
   for (const auto part : k_layout) {
     if (stdfs::exists(dir / part, ec)) {
@@ -67,13 +70,31 @@ Result<Workspace> init(const stdfs::path& dir) {
                   dir.string());
     }
   }
+  return {};
+}
+
+Status create_layout(const stdfs::path& dir) {
   for (const auto part : k_layout) {
     if (part != "state.db" && part != "ecluse.json") {
       ECLUSE_CHECK(fs::make_dirs(dir / part, reason::k_workspace_io));
     }
   }
-  ::chmod((dir / "keys").c_str(), 0700);
-  ::chmod((dir / "quarantine").c_str(), 0700);
+  // Keys and quarantined bytes are for the operator's account only.
+  for (const char* private_dir : {"keys", "quarantine"}) {
+    if (::chmod((dir / private_dir).c_str(), 0700) != 0) {
+      return fail(reason::k_workspace_io,
+                  fs::errno_message("cannot restrict", dir / private_dir, errno),
+                  private_dir);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Workspace> init(const stdfs::path& dir) {
+  ECLUSE_CHECK(refuse_existing(dir));
+  ECLUSE_CHECK(create_layout(dir));
   const Config defaults;
   ECLUSE_CHECK(fs::write_file_atomic(
       dir / k_config_file, json::dump_pretty(defaults.to_json()) + "\n", reason::k_workspace_io));

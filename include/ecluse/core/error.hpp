@@ -42,6 +42,8 @@ inline tl::unexpected<Error> fail(Error e) {
 
 }  // namespace ecluse
 
+// Early return cannot be written as a function: these two macros are the exception.
+// NOLINTBEGIN(cppcoreguidelines-macro-usage,bugprone-macro-parentheses)
 // Propagates the error of an expression returning Result/Status; yields its value otherwise.
 #define ECLUSE_TRY(var, expr)                                \
   auto var##_result_ = (expr);                               \
@@ -57,3 +59,4 @@ inline tl::unexpected<Error> fail(Error e) {
       return ::ecluse::fail(std::move(ecluse_status_).error()); \
     }                                                           \
   } while (false)
+// NOLINTEND(cppcoreguidelines-macro-usage,bugprone-macro-parentheses)

@@ -22,7 +22,7 @@ class Version {
   // before the release; pre-release identifiers numerically when numeric, else by ASCII.
   friend std::strong_ordering operator<=>(const Version& a, const Version& b);
 
-  friend bool operator==(const Version& a, const Version& b) { return (a <=> b) == 0; }
+  friend bool operator==(const Version& a, const Version& b) { return std::is_eq(a <=> b); }
 
  private:
   std::string m_text;

@@ -37,8 +37,8 @@ class Sha256 {
  public:
   // Fails (internal.crypto) only when OpenSSL cannot provide SHA-256.
   static Result<Sha256> create();
-  Sha256(Sha256&&) noexcept;
-  Sha256& operator=(Sha256&&) noexcept;
+  Sha256(Sha256&& other) noexcept;
+  Sha256& operator=(Sha256&& other) noexcept;
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
   ~Sha256();
