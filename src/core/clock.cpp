@@ -15,15 +15,15 @@ std::string format_utc(TimePoint t) {
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{t - day};
   std::array<char, 32> buf{};
-  std::snprintf(buf.data(),
-                buf.size(),
-                "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+  (void)std::snprintf(buf.data(),
+                      buf.size(),
+                      "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                      static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()),
+                      static_cast<int>(hms.hours().count()),
+                      static_cast<int>(hms.minutes().count()),
+                      static_cast<int>(hms.seconds().count()));
   return buf.data();
 }
 

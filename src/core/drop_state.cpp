@@ -1,6 +1,7 @@
 // The drop state machine: names and legal transitions.
 #include <ecluse/core/drop_state.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -73,12 +74,9 @@ bool is_legal_transition(DropState from, DropState to) {
   if (to == DropState::rejected) {
     return !is_final_state(from);
   }
-  for (const auto& [a, b] : k_edges) {
-    if (a == from && b == to) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(k_edges.begin(), k_edges.end(), [&](const auto& edge) {
+    return edge.first == from && edge.second == to;
+  });
 }
 
 }  // namespace ecluse

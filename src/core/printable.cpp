@@ -13,7 +13,7 @@ namespace {
 void escape_bytes(std::string& out, std::string_view bytes) {
   for (const char c : bytes) {
     std::array<char, 8> buf{};
-    std::snprintf(buf.data(), buf.size(), "\\x%02x", static_cast<unsigned char>(c));
+    (void)std::snprintf(buf.data(), buf.size(), "\\x%02x", static_cast<unsigned char>(c));
     out += buf.data();
   }
 }

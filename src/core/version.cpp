@@ -102,7 +102,7 @@ std::strong_ordering operator<=>(const Version& a, const Version& b) {
   const std::size_t n = std::min(a.m_prerelease.size(), b.m_prerelease.size());
   for (std::size_t i = 0; i < n; ++i) {
     const auto c = compare_identifier(a.m_prerelease[i], b.m_prerelease[i]);
-    if (c != 0) {
+    if (std::is_neq(c)) {
       return c;
     }
   }

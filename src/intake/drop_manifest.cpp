@@ -170,6 +170,43 @@ bool is_plain_name(std::string_view name) {
          });
 }
 
+namespace {
+
+Result<Version> version_field(const Json& top) {
+  ECLUSE_TRY(version, field(top, "version", Kind::string, "version"));
+  auto v = Version::parse(version->get_ref<const std::string&>());
+  if (!v) {
+    return fail(
+        reason::k_drop_bad_version,
+        "drop.json: version " + json::dump_line(*version) + " is not N[.N[.N[.N]]][-PRERELEASE]",
+        "version");
+  }
+  return std::move(*v);
+}
+
+// vendor, product, channel, version, released, expires.
+Status parse_identity(const Json& top, DropManifest& m) {
+  ECLUSE_TRY(vendor, name_field(top, "vendor"));
+  ECLUSE_TRY(product, name_field(top, "product"));
+  ECLUSE_TRY(channel, name_field(top, "channel"));
+  ECLUSE_TRY(version, version_field(top));
+  m.vendor = std::move(vendor);
+  m.product = std::move(product);
+  m.channel = std::move(channel);
+  m.version = std::move(version);
+  ECLUSE_TRY(released, field(top, "released", Kind::string, "released"));
+  ECLUSE_TRY(released_at, time_value(*released, "released"));
+  m.released = released_at;
+  if (top.contains("expires")) {
+    ECLUSE_TRY(expires, field(top, "expires", Kind::string, "expires"));
+    ECLUSE_TRY(expires_at, time_value(*expires, "expires"));
+    m.expires = expires_at;
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<DropManifest> parse_drop_manifest(std::string_view bytes) {
   ECLUSE_TRY(top, parse_top(bytes));
   ECLUSE_TRY(schema, field(top, "schema", Kind::string, "schema"));
@@ -181,29 +218,7 @@ Result<DropManifest> parse_drop_manifest(std::string_view bytes) {
   }
   ECLUSE_CHECK(no_unknown_fields(top, k_top_fields, ""));
   DropManifest m;
-  ECLUSE_TRY(vendor, name_field(top, "vendor"));
-  ECLUSE_TRY(product, name_field(top, "product"));
-  ECLUSE_TRY(channel, name_field(top, "channel"));
-  m.vendor = std::move(vendor);
-  m.product = std::move(product);
-  m.channel = std::move(channel);
-  ECLUSE_TRY(version, field(top, "version", Kind::string, "version"));
-  const auto v = Version::parse(version->get_ref<const std::string&>());
-  if (!v) {
-    return fail(
-        reason::k_drop_bad_version,
-        "drop.json: version " + json::dump_line(*version) + " is not N[.N[.N[.N]]][-PRERELEASE]",
-        "version");
-  }
-  m.version = *v;
-  ECLUSE_TRY(released, field(top, "released", Kind::string, "released"));
-  ECLUSE_TRY(released_at, time_value(*released, "released"));
-  m.released = released_at;
-  if (top.contains("expires")) {
-    ECLUSE_TRY(expires, field(top, "expires", Kind::string, "expires"));
-    ECLUSE_TRY(expires_at, time_value(*expires, "expires"));
-    m.expires = expires_at;
-  }
+  ECLUSE_CHECK(parse_identity(top, m));
   ECLUSE_TRY(artifacts, field(top, "artifacts", Kind::array, "artifacts"));
   ECLUSE_TRY(list, parse_artifacts(*artifacts));
   m.artifacts = std::move(list);

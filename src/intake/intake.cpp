@@ -11,7 +11,7 @@ namespace ecluse::intake {
 
 struct StagedDropFactory {
   static StagedDrop make(DropIdentity who, DropManifest manifest, stdfs::path evidence_dir) {
-    return StagedDrop(std::move(who), std::move(manifest), std::move(evidence_dir));
+    return {std::move(who), std::move(manifest), std::move(evidence_dir)};
   }
 };
 

@@ -27,6 +27,6 @@ Result<PayloadFiles> scan_payload(const std::filesystem::path& payload, std::uin
 
 // Every listed artifact present with its size, nothing unlisted (no extra file, and no
 // directory that is not on the path of a listed artifact).
-Status match_listing(const DropManifest& manifest, const PayloadFiles& files);
+Status match_listing(const DropManifest& manifest, const PayloadFiles& payload);
 
 }  // namespace ecluse::intake::detail

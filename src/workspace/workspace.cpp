@@ -73,18 +73,26 @@ Status refuse_existing(const stdfs::path& dir) {
   return {};
 }
 
+// The directories init creates; the private ones are for the operator's account only.
+constexpr std::array<std::string_view, 8> k_dirs{"staging/incoming",
+                                                 "quarantine/objects/sha256",
+                                                 "quarantine/drops",
+                                                 "quarantine/tmp",
+                                                 "journal",
+                                                 "repos",
+                                                 "keys",
+                                                 "locks"};
+constexpr std::array<std::string_view, 2> k_private_dirs{"keys", "quarantine"};
+
 Status create_layout(const stdfs::path& dir) {
-  for (const auto part : k_layout) {
-    if (part != "state.db" && part != "ecluse.json") {
-      ECLUSE_CHECK(fs::make_dirs(dir / part, reason::k_workspace_io));
-    }
+  for (const auto part : k_dirs) {
+    ECLUSE_CHECK(fs::make_dirs(dir / part, reason::k_workspace_io));
   }
-  // Keys and quarantined bytes are for the operator's account only.
-  for (const char* private_dir : {"keys", "quarantine"}) {
-    if (::chmod((dir / private_dir).c_str(), 0700) != 0) {
-      return fail(reason::k_workspace_io,
-                  fs::errno_message("cannot restrict", dir / private_dir, errno),
-                  private_dir);
+  for (const auto part : k_private_dirs) {
+    const auto p = dir / part;
+    if (::chmod(p.c_str(), 0700) != 0) {
+      return fail(
+          reason::k_workspace_io, fs::errno_message("cannot restrict", p, errno), p.string());
     }
   }
   return {};

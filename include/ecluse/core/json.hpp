@@ -14,7 +14,7 @@ using Json = nlohmann::json;
 
 enum class ParseFailure { none, malformed, duplicate_key };
 
-struct ParseOutcome {
+struct ParseOutcome {  // NOLINT(bugprone-exception-escape): members may allocate
   Json value;
   ParseFailure failure = ParseFailure::none;
   std::string detail;  // the duplicated key, or the parser's byte position

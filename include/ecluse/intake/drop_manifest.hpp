@@ -22,7 +22,7 @@ namespace ecluse::intake {
 
 inline constexpr std::string_view k_drop_schema_v1 = "ecluse.drop/v1";
 
-struct Artifact {
+struct Artifact {    // NOLINT(bugprone-exception-escape): members may allocate
   std::string path;  // relative to payload/, checked by check_artifact_path
   crypto::Digest sha256;
   std::uint64_t size = 0;
