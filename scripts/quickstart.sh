@@ -9,7 +9,7 @@ root=$(pwd)
 bash scripts/install-deps.sh
 echo "== build (release)"
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target ecluse >/dev/null
 ecluse=$root/build/release/ecluse
 
 work=${1:-$(mktemp -d /tmp/ecluse-quickstart-XXXXXX)}

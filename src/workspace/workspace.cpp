@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <vector>
 
 namespace ecluse::workspace {
 
@@ -14,19 +15,19 @@ namespace {
 
 constexpr std::string_view k_config_file = "ecluse.json";
 
-// Everything init creates, relative to the workspace root.
-constexpr std::array<std::string_view, 10> k_layout{
-    "staging/incoming",
-    "quarantine/objects/sha256",
-    "quarantine/drops",
-    "quarantine/tmp",
-    "journal",
-    "repos",
-    "keys",
-    "locks",
-    "state.db",
-    "ecluse.json",
-};
+// The directories init creates, relative to the workspace root; the private ones are for the
+// operator's account only.
+constexpr std::array<std::string_view, 8> k_dirs{"staging/incoming",
+                                                 "quarantine/objects/sha256",
+                                                 "quarantine/drops",
+                                                 "quarantine/tmp",
+                                                 "journal",
+                                                 "repos",
+                                                 "keys",
+                                                 "locks"};
+constexpr std::array<std::string_view, 2> k_private_dirs{"keys", "quarantine"};
+// Files that mark a workspace (state.db is created by the first session).
+constexpr std::array<std::string_view, 2> k_files{"ecluse.json", "state.db"};
 
 }  // namespace
 
@@ -62,7 +63,9 @@ namespace {
 
 Status refuse_existing(const stdfs::path& dir) {
   std::error_code ec;
-  for (const auto part : k_layout) {
+  std::vector<std::string_view> parts(k_dirs.begin(), k_dirs.end());
+  parts.insert(parts.end(), k_files.begin(), k_files.end());
+  for (const auto part : parts) {
     if (stdfs::exists(dir / part, ec)) {
       return fail(reason::k_workspace_exists,
                   "'" + dir.string() + "' already holds a workspace ('" + std::string(part)
@@ -72,17 +75,6 @@ Status refuse_existing(const stdfs::path& dir) {
   }
   return {};
 }
-
-// The directories init creates; the private ones are for the operator's account only.
-constexpr std::array<std::string_view, 8> k_dirs{"staging/incoming",
-                                                 "quarantine/objects/sha256",
-                                                 "quarantine/drops",
-                                                 "quarantine/tmp",
-                                                 "journal",
-                                                 "repos",
-                                                 "keys",
-                                                 "locks"};
-constexpr std::array<std::string_view, 2> k_private_dirs{"keys", "quarantine"};
 
 Status create_layout(const stdfs::path& dir) {
   for (const auto part : k_dirs) {
