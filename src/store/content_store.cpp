@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <utility>
 #include <vector>
 
 namespace ecluse::store {
@@ -51,6 +52,16 @@ pid_t temp_owner(const std::string& name) {
 
 tl::unexpected<Error> io_error(std::string_view what, const stdfs::path& p) {
   return fail(reason::k_store_io, fs::errno_message(what, p, errno), p.string());
+}
+
+// A new temporary object file, and a guard that removes it unless released.
+Result<std::pair<fs::UniqueFd, StagedObject>> create_temp(const stdfs::path& dir) {
+  const auto tmp = temp_name(dir);
+  fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
+  if (!out.valid()) {
+    return io_error("cannot create", tmp);
+  }
+  return std::pair<fs::UniqueFd, StagedObject>{std::move(out), StagedObject(tmp, {}, 0)};
 }
 
 // Reads up to size bytes, retrying EINTR; returns bytes read or -1.
@@ -106,12 +117,9 @@ Result<StagedObject> ContentStore::stage(int fd,
                                          const std::string& item,
                                          const ProgressFn& progress) const {
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  const auto tmp = temp_name(m_tmp);
-  fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
-  if (!out.valid()) {
-    return io_error("cannot create", tmp);
-  }
-  StagedObject staged(tmp, {}, 0);  // removes tmp on any early return
+  ECLUSE_TRY(temp, create_temp(m_tmp));
+  auto& [out, staged] = temp;
+  const auto tmp = staged.tmp_path();
   ECLUSE_TRY(hasher, crypto::Sha256::create());
   std::vector<char> buf(k_chunk);
   std::uint64_t total = 0;
@@ -142,12 +150,9 @@ Result<StagedObject> ContentStore::stage(int fd,
 }
 
 Result<StagedObject> ContentStore::stage_bytes(std::string_view bytes) const {
-  const auto tmp = temp_name(m_tmp);
-  fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
-  if (!out.valid()) {
-    return io_error("cannot create", tmp);
-  }
-  StagedObject guard(tmp, {}, 0);
+  ECLUSE_TRY(temp, create_temp(m_tmp));
+  auto& [out, guard] = temp;
+  const auto tmp = guard.tmp_path();
   ECLUSE_TRY(digest, crypto::sha256(bytes));
   ECLUSE_CHECK(fs::write_all(out.get(), bytes, tmp, reason::k_store_io));
   guard.release();

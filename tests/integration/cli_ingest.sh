@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # The ecluse command end to end on a signed demo drop: exit codes, --json, rejections with
 # their reason and item, lookups by short id and name, journal verification.
-set -euo pipefail
-bin=${1:?usage: cli_ingest.sh ECLUSE_BINARY}
-here=$(cd "$(dirname "$0")/../.." && pwd)
-t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 expect_rc() {  # RC COMMAND…
   local want=$1; shift
   set +e; "$@" >"$t/out" 2>"$t/err"; local rc=$?; set -e

@@ -1,20 +1,10 @@
 #!/usr/bin/env bash
 # kill -9 during intake leaves no record and no object; the re-run completes, a third run
 # re-runs nothing, and the journal holds exactly one intake event.
-set -euo pipefail
-bin=${1:?usage: crash_resume.sh ECLUSE_BINARY}
-t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-"$bin" init "$t/ws" >/dev/null
-export ECLUSE_WORKSPACE=$t/ws
+source "$(dirname "$0")/lib.sh"
+new_workspace
 drop=$t/drop
-mkdir -p "$drop/payload"
-arts=""
-for i in 1 2 3 4; do
-  head -c $((64 << 20)) /dev/urandom > "$drop/payload/part$i.bin"
-  arts="$arts${arts:+,}{\"path\":\"part$i.bin\",\"sha256\":\"$(sha256sum "$drop/payload/part$i.bin" | cut -d' ' -f1)\",\"size\":$((64 << 20))}"
-done
-printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"big","version":"1.0","channel":"prod","released":"2026-01-01T00:00:00Z","artifacts":[%s]}' "$arts" > "$drop/drop.json"
+random_drop "$drop" 4 64
 
 "$bin" ingest "$drop" >/dev/null 2>&1 &
 pid=$!
