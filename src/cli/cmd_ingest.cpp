@@ -39,13 +39,17 @@ store::ProgressFn progress_line(const std::string& label) {
 
 std::string human_line(const pipeline::IngestOutcome& o) {
   const auto& d = o.drop;
+  if (o.replay) {
+    return "replay  " + d.id.substr(0, 12) + "  " + drop_name(d) + "\n  " + o.replay->reason + ": "
+           + printable(o.replay->message) + "\n  details: ecluse show " + d.id.substr(0, 12) + "\n";
+  }
   std::string line =
       std::string(to_string(d.state)) + "  " + d.id.substr(0, 12) + "  " + drop_name(d);
   if (!d.channel.empty()) {
     line += " (channel " + printable(d.channel) + ")";
   }
   if (o.already_known) {
-    line += "  [already ingested: nothing re-run]";
+    line += "  [resumed: committed stages were not re-run]";
   }
   if (d.rejection) {
     line += "\n  " + d.rejection->reason + ": " + printable(d.rejection->message);
@@ -77,11 +81,17 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
     if (!outcome) {
       return report(outcome.error(), o.json);
     }
-    if (outcome->drop.state == DropState::rejected) {
+    if (outcome->drop.state == DropState::rejected || outcome->replay) {
       rc = k_exit_rejected;
     }
     auto j = drop_json(outcome->drop);
     j["already_known"] = outcome->already_known;
+    j["replay"] = nullptr;
+    if (outcome->replay) {
+      j["replay"] = {{"reason", outcome->replay->reason},
+                     {"message", outcome->replay->message},
+                     {"of", outcome->replay->item}};
+    }
     results.push_back(std::move(j));
     if (!o.json) {
       out(human_line(*outcome));
@@ -97,7 +107,7 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
 
 void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action) {
   auto opts = std::make_shared<IngestOptions>();
-  auto* cmd = app.add_subcommand("ingest", "run drops through the pipeline (intake today)");
+  auto* cmd = app.add_subcommand("ingest", "run drops through the pipeline (intake, verify)");
   cmd->add_option("DROP_DIR", opts->dirs, "drop directories (drop.json, drop.json.sig, payload/)");
   cmd->add_flag("--incoming",
                 opts->incoming,

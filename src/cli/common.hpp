@@ -28,6 +28,8 @@ void add_status(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_show(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_log(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_reasons(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_trust(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_allow_downgrade(CLI::App& app, const GlobalOptions& g, Action& action);
 
 // The exit code an error maps to.
 int exit_code_of(const Error& e);

@@ -29,6 +29,8 @@ int run(int argc, char** argv) {
   add_status(app, g, action);
   add_show(app, g, action);
   add_log(app, g, action);
+  add_trust(app, g, action);
+  add_allow_downgrade(app, g, action);
   add_reasons(app, g, action);
   try {
     app.parse(argc, argv);

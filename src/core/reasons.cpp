@@ -1,6 +1,8 @@
 // The reason catalogue's index and the names of the error families.
 #include <ecluse/core/reasons.hpp>
 
+#include <array>
+
 namespace ecluse {
 
 std::string_view to_string(Errc code) {
@@ -27,9 +29,9 @@ std::string_view to_string(Errc code) {
   return "internal";
 }
 
-const std::array<const Reason*, 50>& all_reasons() {
+std::span<const Reason* const> all_reasons() {
   using namespace reason;  // NOLINT(google-build-using-namespace)
-  static const std::array<const Reason*, 50> k_all{
+  static const auto k_all = std::to_array<const Reason*>({
       &k_usage,
       &k_workspace_not_found,
       &k_workspace_exists,
@@ -60,6 +62,7 @@ const std::array<const Reason*, 50>& all_reasons() {
       &k_intake_artifact_too_large,
       &k_intake_drop_too_large,
       &k_intake_signature_too_large,
+      &k_intake_replay,
       &k_drop_too_large,
       &k_drop_malformed,
       &k_drop_duplicate_key,
@@ -78,9 +81,32 @@ const std::array<const Reason*, 50>& all_reasons() {
       &k_drop_bad_path,
       &k_drop_duplicate_artifact,
       &k_drop_no_artifacts,
+      &k_sig_missing,
+      &k_sig_malformed,
+      &k_sig_attached,
+      &k_sig_signer_count,
+      &k_sig_signer_cert_missing,
+      &k_sig_content_mismatch,
+      &k_sig_invalid,
+      &k_sig_untrusted_root,
+      &k_sig_not_code_signing,
+      &k_sig_expired,
+      &k_sig_not_yet_valid,
+      &k_sig_weak_digest,
+      &k_sig_weak_key,
+      &k_sig_algorithm,
+      &k_sig_revoked,
+      &k_verify_unknown_vendor,
+      &k_verify_rollback,
+      &k_verify_version_reuse,
+      &k_trust_broken,
+      &k_trust_crl_stale,
+      &k_trust_bad_material,
+      &k_trust_vendor_conflict,
+      &k_trust_unknown_vendor,
       &k_internal,
       &k_internal_crypto,
-  };
+  });
   return k_all;
 }
 

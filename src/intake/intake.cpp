@@ -10,8 +10,16 @@
 namespace ecluse::intake {
 
 struct StagedDropFactory {
-  static StagedDrop make(DropIdentity who, DropManifest manifest, stdfs::path evidence_dir) {
-    return {std::move(who), std::move(manifest), std::move(evidence_dir)};
+  static StagedDrop make(DropIdentity who,
+                         DropManifest manifest,
+                         std::string drop_json,
+                         std::optional<std::string> signature,
+                         stdfs::path evidence_dir) {
+    return {std::move(who),
+            std::move(manifest),
+            std::move(drop_json),
+            std::move(signature),
+            std::move(evidence_dir)};
   }
 };
 
@@ -172,6 +180,20 @@ Status commit_to_quarantine(const Context& ctx,
       dir / "intake.json", json::dump_pretty(evidence) + "\n", reason::k_store_io, 0444);
 }
 
+// The quarantine copy of drop.json.sig, if the drop had one.
+Result<std::optional<std::string>> reload_signature(const Context& ctx, const stdfs::path& dir) {
+  std::error_code ec;
+  if (!stdfs::exists(dir / "drop.json.sig", ec)) {
+    return std::optional<std::string>{};
+  }
+  ECLUSE_TRY(bytes,
+             fs::read_file_bounded(dir / "drop.json.sig",
+                                   ctx.ws.config().limits.max_signature_bytes,
+                                   reason::k_store_object_missing,
+                                   reason::k_store_object_corrupt));
+  return std::optional<std::string>{std::move(bytes)};
+}
+
 }  // namespace
 
 IntakeResult intake(const Context& ctx, DropCandidate candidate) {
@@ -202,8 +224,11 @@ IntakeResult intake(const Context& ctx, DropCandidate candidate) {
     r.staged = fail(ok.error());
     return r;
   }
-  r.staged = StagedDropFactory::make(
-      candidate.who, std::move(*manifest), ctx.ws.drops_dir() / candidate.who.id);
+  r.staged = StagedDropFactory::make(candidate.who,
+                                     std::move(*manifest),
+                                     std::move(*candidate.drop_json),
+                                     std::move(copied->signature),
+                                     ctx.ws.drops_dir() / candidate.who.id);
   return r;
 }
 
@@ -228,9 +253,11 @@ Result<StagedDrop> reload(const Context& ctx, const std::string& id, const std::
                   a.path);
     }
   }
+  ECLUSE_TRY(signature, reload_signature(ctx, dir));
   DropIdentity who{
       id, manifest.vendor, manifest.product, manifest.version.text(), manifest.channel, source};
-  return StagedDropFactory::make(std::move(who), std::move(manifest), dir);
+  return StagedDropFactory::make(
+      std::move(who), std::move(manifest), std::move(bytes), std::move(signature), dir);
 }
 
 }  // namespace ecluse::intake

@@ -3,6 +3,7 @@
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
+#include <ecluse/verify/verify.hpp>
 
 namespace ecluse::pipeline {
 
@@ -52,14 +53,69 @@ Result<IngestOutcome> outcome(const Session& s, const std::string& id, bool alre
   if (!record) {
     return fail(reason::k_state_unknown_drop, "drop " + id + " vanished from the state store", id);
   }
-  return IngestOutcome{std::move(*record), already_known};
+  return IngestOutcome{std::move(*record), already_known, std::nullopt};
+}
+
+const StageSpec k_verify{"verify", DropState::received, DropState::verified};
+
+// The committed evidence of one stage of a drop.
+Result<json::Json> stage_evidence(const Session& s,
+                                  const std::string& id,
+                                  const std::string& stage) {
+  ECLUSE_TRY(results, s.state().stage_results(id));
+  for (const auto& r : results) {
+    if (r.stage == stage && r.state_after != DropState::rejected) {
+      return r.evidence;
+    }
+  }
+  return fail(reason::k_state_illegal_transition, "drop " + id + " has no committed " + stage, id);
+}
+
+// A known drop with nothing left to run: intake.replay, pointing at the earlier drop.
+Result<IngestOutcome> replay(const Session& s,
+                             store::DropRecord earlier,
+                             const std::string& source) {
+  auto why = Error::from(reason::k_intake_replay,
+                         "drop.json is byte-identical to drop " + earlier.id.substr(0, 12) + " ("
+                             + std::string(to_string(earlier.state)) + ", first ingested "
+                             + earlier.created_at + "): nothing re-run",
+                         earlier.id);
+  ECLUSE_CHECK(
+      s.record(earlier.id,
+               "intake.replay",
+               {{"source", source}, {"of", earlier.id}, {"state", to_string(earlier.state)}}));
+  return IngestOutcome{std::move(earlier), true, std::move(why)};
 }
 
 // The stages after intake, from whatever state the drop was left in. Each later stage joins
 // this list through run_stage(), which reloads committed stages instead of re-running them.
 Result<IngestOutcome> run_after_intake(const Session& s,
                                        const intake::StagedDrop& staged,
-                                       bool already_known) {
+                                       bool already_known,
+                                       const std::string& source) {
+  bool ran = false;
+  const verify::Context vctx{s.ws(), s.state(), s.clock()};
+  ECLUSE_TRY(verified,
+             run_stage<verify::VerifiedDrop>(
+                 s,
+                 staged.id(),
+                 k_verify,
+                 [&] {
+                   ran = true;
+                   auto r = verify::verify(vctx, staged);
+                   return StageRun<verify::VerifiedDrop>{std::move(r.out), std::move(r.evidence)};
+                 },
+                 [&]() -> Result<verify::VerifiedDrop> {
+                   ECLUSE_TRY(evidence, stage_evidence(s, staged.id(), k_verify.name));
+                   return verify::reload(staged, std::move(evidence));
+                 }));
+  (void)verified;  // the input of unpack once it exists
+  if (already_known && !ran) {
+    ECLUSE_TRY(record, s.state().get_drop(staged.id()));
+    if (record) {
+      return replay(s, std::move(*record), source);
+    }
+  }
   return outcome(s, staged.id(), already_known);
 }
 
@@ -80,10 +136,10 @@ Result<IngestOutcome> ingest(const Session& s,
   if (known) {
     // Seen before: committed stages are not re-run; a rejected drop stays rejected.
     if (known->state == DropState::rejected) {
-      return IngestOutcome{std::move(*known), true};
+      return replay(s, std::move(*known), candidate.who.source);
     }
     ECLUSE_TRY(staged, intake::reload(ictx, known->id, known->source));
-    return run_after_intake(s, staged, true);
+    return run_after_intake(s, staged, true, candidate.who.source);
   }
 
   // intake: copy the drop into quarantine, check it against drop.json, create its record
@@ -101,7 +157,7 @@ Result<IngestOutcome> ingest(const Session& s,
   if (!in.staged) {
     return outcome(s, in.who.id, false);
   }
-  return run_after_intake(s, *in.staged, false);
+  return run_after_intake(s, *in.staged, false, in.who.source);
 }
 
 }  // namespace ecluse::pipeline

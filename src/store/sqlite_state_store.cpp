@@ -14,7 +14,7 @@ using sqlite::Stmt;
 
 // Schema migrations: index i brings the schema from version i to i + 1. Never edit a
 // released entry; append a new one.
-constexpr std::array<std::string_view, 1> k_migrations{
+constexpr std::array<std::string_view, 2> k_migrations{
     R"sql(
 CREATE TABLE drops(
   id TEXT PRIMARY KEY,
@@ -32,7 +32,28 @@ CREATE TABLE findings(
   stage TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL,
   item TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(drop_id, seq));
 )sql",
+    R"sql(
+CREATE INDEX drops_by_line ON drops(vendor, product, channel);
+CREATE TABLE downgrade_allowances(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  vendor TEXT NOT NULL, product TEXT NOT NULL, channel TEXT NOT NULL, version TEXT NOT NULL,
+  reason TEXT NOT NULL, actor TEXT NOT NULL, created_at TEXT NOT NULL, used_by TEXT);
+)sql",
 };
+
+constexpr std::string_view k_allowance_columns =
+    "vendor, product, channel, version, reason, actor, created_at, used_by";
+
+DowngradeAllowance read_allowance(const sqlite::Stmt& s) {
+  return DowngradeAllowance{s.text(0),
+                            s.text(1),
+                            s.text(2),
+                            s.text(3),
+                            s.text(4),
+                            s.text(5),
+                            s.text(6),
+                            s.text_or_null(7).value_or("")};
+}
 
 constexpr std::string_view k_drop_columns =
     "id, vendor, product, version, channel, source, state, created_at, updated_at, "
@@ -150,6 +171,66 @@ class SqliteStateStore final : public StateStore {
 
   Result<std::vector<DropRecord>> list_drops() override {
     return query_drops("ORDER BY created_at DESC, id", {});
+  }
+
+  Result<std::vector<DropRecord>> find_line(const std::string& vendor,
+                                            const std::string& product,
+                                            const std::string& channel) override {
+    return query_drops("WHERE vendor=? AND product=? AND channel=? ORDER BY created_at, id",
+                       {vendor, product, channel});
+  }
+
+  Status add_downgrade_allowance(const DowngradeAllowance& a) override {
+    ECLUSE_TRY(ins,
+               Stmt::prepare(db(),
+                             "INSERT INTO downgrade_allowances(" + std::string(k_allowance_columns)
+                                 + ") VALUES(?,?,?,?,?,?,?,NULL)"));
+    return ins.bind(1, a.vendor)
+        .bind(2, a.product)
+        .bind(3, a.channel)
+        .bind(4, a.version)
+        .bind(5, a.reason)
+        .bind(6, a.actor)
+        .bind(7, a.created_at)
+        .run();
+  }
+
+  Result<std::optional<DowngradeAllowance>> use_downgrade_allowance(
+      const DowngradeAllowance& w, const std::string& drop) override {
+    ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(),
+                             "SELECT seq, " + std::string(k_allowance_columns)
+                                 + " FROM downgrade_allowances WHERE vendor=? AND product=? AND "
+                                   "channel=? AND version=? AND (used_by IS NULL OR used_by=?) "
+                                   "ORDER BY (used_by IS NULL), seq LIMIT 1"));
+    s.bind(1, w.vendor).bind(2, w.product).bind(3, w.channel).bind(4, w.version).bind(5, drop);
+    ECLUSE_TRY(row, s.step());
+    if (!row) {
+      return std::optional<DowngradeAllowance>{};
+    }
+    const auto seq = s.integer(0);
+    DowngradeAllowance a{
+        s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), drop};
+    ECLUSE_TRY(upd, Stmt::prepare(db(), "UPDATE downgrade_allowances SET used_by=? WHERE seq=?"));
+    ECLUSE_CHECK(upd.bind(1, drop).bind(2, seq).run());
+    ECLUSE_CHECK(tx.commit());
+    return std::optional<DowngradeAllowance>{std::move(a)};
+  }
+
+  Result<std::vector<DowngradeAllowance>> downgrade_allowances() override {
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(),
+                             "SELECT " + std::string(k_allowance_columns)
+                                 + " FROM downgrade_allowances ORDER BY seq"));
+    std::vector<DowngradeAllowance> out;
+    for (;;) {
+      ECLUSE_TRY(row, s.step());
+      if (!row) {
+        return out;
+      }
+      out.push_back(read_allowance(s));
+    }
   }
 
   Result<std::vector<StageRecord>> stage_results(const std::string& id) override {

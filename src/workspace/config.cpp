@@ -89,6 +89,7 @@ json::Json Config::to_json() const {
         {"max_artifact_bytes", limits.max_artifact_bytes},
         {"max_drop_bytes", limits.max_drop_bytes}}},
       {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
+      {"signature_policy", signature_policy.to_json()},
   };
 }
 
@@ -116,11 +117,61 @@ Status read_state(const json::Json& s, Config& c) {
   return {};
 }
 
+// A non-empty array of strings, each from `allowed`.
+Status read_choices(const json::Json& p,
+                    const char* key,
+                    const std::set<std::string>& allowed,
+                    std::vector<std::string>& out) {
+  if (!p.contains(key)) {
+    return {};
+  }
+  const auto where = std::string("signature_policy.") + key;
+  const auto& v = p.at(key);
+  if (!v.is_array() || v.empty()) {
+    return bad(where, "must be a non-empty array");
+  }
+  out.clear();
+  for (const auto& e : v) {
+    if (!e.is_string() || !allowed.contains(e.get<std::string>())) {
+      std::string known;
+      for (const auto& a : allowed) {
+        known += (known.empty() ? "" : ", ") + a;
+      }
+      return bad(where, "may only hold " + known);
+    }
+    out.push_back(e.get<std::string>());
+  }
+  return {};
+}
+
+Status read_signature_policy(const json::Json& p, crypto::AlgorithmPolicy& policy) {
+  ECLUSE_CHECK(check_keys(
+      p, "signature_policy", {"digests", "rsa_min_bits", "rsa_padding", "ec_curves", "ed25519"}));
+  ECLUSE_CHECK(read_choices(
+      p, "digests", {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}, policy.digests));
+  ECLUSE_CHECK(read_choices(p, "rsa_padding", {"pkcs1", "pss"}, policy.rsa_padding));
+  ECLUSE_CHECK(read_choices(p, "ec_curves", {"P-256", "P-384", "P-521"}, policy.ec_curves));
+  std::uint64_t bits = policy.rsa_min_bits;
+  ECLUSE_CHECK(read_u64(p, "signature_policy", "rsa_min_bits", bits));
+  if (bits < 1024 || bits > 16384) {
+    return bad("signature_policy.rsa_min_bits", "must be between 1024 and 16384");
+  }
+  policy.rsa_min_bits = static_cast<unsigned>(bits);
+  if (p.contains("ed25519")) {
+    if (!p.at("ed25519").is_boolean()) {
+      return bad("signature_policy.ed25519", "must be true or false");
+    }
+    policy.ed25519 = p.at("ed25519").get<bool>();
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Config> Config::from_json(const json::Json& j) {
   Config c;
-  ECLUSE_CHECK(check_keys(j, "", {"schema", "channels", "paths", "limits", "state"}));
+  ECLUSE_CHECK(
+      check_keys(j, "", {"schema", "channels", "paths", "limits", "state", "signature_policy"}));
   if (!j.contains("schema") || j.at("schema") != k_schema) {
     return bad("schema", "must be \"" + std::string(k_schema) + "\"");
   }
@@ -135,6 +186,9 @@ Result<Config> Config::from_json(const json::Json& j) {
   }
   if (j.contains("state")) {
     ECLUSE_CHECK(read_state(j.at("state"), c));
+  }
+  if (j.contains("signature_policy")) {
+    ECLUSE_CHECK(read_signature_policy(j.at("signature_policy"), c.signature_policy));
   }
   return c;
 }

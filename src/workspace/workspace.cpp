@@ -17,15 +17,16 @@ constexpr std::string_view k_config_file = "ecluse.json";
 
 // The directories init creates, relative to the workspace root; the private ones are for the
 // operator's account only.
-constexpr std::array<std::string_view, 8> k_dirs{"staging/incoming",
+constexpr std::array<std::string_view, 9> k_dirs{"staging/incoming",
                                                  "quarantine/objects/sha256",
                                                  "quarantine/drops",
                                                  "quarantine/tmp",
                                                  "journal",
                                                  "repos",
                                                  "keys",
+                                                 "trust",
                                                  "locks"};
-constexpr std::array<std::string_view, 2> k_private_dirs{"keys", "quarantine"};
+constexpr std::array<std::string_view, 3> k_private_dirs{"keys", "quarantine", "trust"};
 // Files that mark a workspace (state.db is created by the first session).
 constexpr std::array<std::string_view, 2> k_files{"ecluse.json", "state.db"};
 

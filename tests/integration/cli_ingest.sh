@@ -14,28 +14,33 @@ grep -q 'workspace.exists' "$t/err" || fail "init twice: no workspace.exists"
 expect_rc 2 "$bin" --workspace "$t" status
 grep -q 'workspace.not_found' "$t/err" || fail "not a workspace: no workspace.not_found"
 export ECLUSE_WORKSPACE=$t/ws
-for cmd in init ingest status show log reasons; do expect_rc 0 "$bin" "$cmd" --help; done
+for cmd in init ingest status show log reasons trust allow-downgrade; do
+  expect_rc 0 "$bin" "$cmd" --help
+done
 expect_rc 2 "$bin" ingest
 grep -q 'usage.invalid_argument' "$t/err" || fail "ingest without drops: no usage error"
 expect_rc 2 "$bin" frobnicate
 
 bash "$here/scripts/make-demo-drop.sh" "$t/demo" 2.1.0 >/dev/null
+expect_rc 0 "$bin" trust add-vendor acme --root "$t/demo/vendor/root.pem"
 expect_rc 0 "$bin" ingest --json "$t/demo/drop"
-grep -q '"state": "received"' "$t/out" || fail "demo drop not received"
+grep -q '"state": "verified"' "$t/out" || fail "demo drop not verified"
 id=$(grep -o '"short_id": "[0-9a-f]*"' "$t/out" | cut -d'"' -f4)
 [ ${#id} -eq 12 ] || fail "no short id"
-expect_rc 0 "$bin" ingest --json "$t/demo/drop"
-grep -q '"already_known": true' "$t/out" || fail "second ingest re-ran"
+expect_rc 1 "$bin" ingest --json "$t/demo/drop"
+grep -q '"reason": "intake.replay"' "$t/out" || fail "second ingest is not a replay"
 expect_rc 0 "$bin" status "$id"
-grep -q 'state    received' "$t/out" || fail "status by short id"
+grep -q 'state    verified' "$t/out" || fail "status by short id"
 expect_rc 0 "$bin" show --json acme/cloud-agent/2.1.0
 grep -q '"stage": "intake"' "$t/out" || fail "show by name lacks intake evidence"
+grep -q '"stage": "verify"' "$t/out" || fail "show by name lacks verify evidence"
+grep -q 'Acme Demo Release Signing' "$t/out" || fail "show lacks the signer"
 expect_rc 2 "$bin" show ffffffff
 grep -q 'state.unknown_drop' "$t/err" || fail "unknown drop"
 
 # A drop whose artifact was altered after signing: rejected, reason and item named.
-bash "$here/scripts/make-demo-drop.sh" "$t/demo2" 2.2.0 >/dev/null
-cp -r "$t/demo2/drop" "$t/bad"
+bash "$here/scripts/make-demo-drop.sh" "$t/demo" 2.2.0 drop2 >/dev/null
+cp -r "$t/demo/drop2" "$t/bad"
 printf 'echo pwned\n' >> "$t/bad/payload/bin/acme-agent"
 expect_rc 1 "$bin" ingest "$t/bad"
 grep -q 'intake.artifact_size_mismatch' "$t/out" || fail "altered artifact not rejected"
@@ -46,13 +51,14 @@ expect_rc 0 "$bin" status --json
 # Drops in staging/incoming/ are picked up only with a READY marker.
 cp -r "$t/demo/drop" "$t/ws/staging/incoming/not-ready"
 rm "$t/ws/staging/incoming/not-ready/READY"
-expect_rc 0 "$bin" ingest --incoming --json "$t/demo/drop"
+expect_rc 1 "$bin" ingest --incoming --json "$t/demo/drop"
 [ "$(grep -c '"id"' "$t/out")" -eq 1 ] || fail "a drop without READY was ingested"
 
 expect_rc 0 "$bin" log --verify
 expect_rc 0 "$bin" log --json --drop "$id"
 grep -q 'intake.received' "$t/out" || fail "log --drop lacks the drop's event"
-sed -i '2s/intake.received/intake.accepted/' "$t/ws/journal/journal.jsonl"
+line=$(grep -n 'intake.received' "$t/ws/journal/journal.jsonl" | head -1 | cut -d: -f1)
+sed -i "${line}s/intake.received/intake.accepted/" "$t/ws/journal/journal.jsonl"
 expect_rc 1 "$bin" log --verify
-grep -q 'line 2' "$t/out" || fail "tampered journal line not named"
+grep -q "line $line" "$t/out" || fail "tampered journal line not named"
 echo "cli ingest: all checks passed"

@@ -1,6 +1,9 @@
 // Test-only helpers.
 #include "support.hpp"
 
+#include <ecluse/intake/intake.hpp>
+#include <ecluse/trust/trust_store.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -64,9 +67,41 @@ stdfs::path DropBuilder::write_with(const stdfs::path& dir, const std::string& d
     write_file(dir / "payload" / path, bytes);
   }
   write_file(dir / "drop.json", drop_json);
-  write_file(dir / "drop.json.sig",
-             "unverified signature bytes: intake carries them, verify checks them");
+  if (auto sig = sign ? sign(drop_json) : std::nullopt) {
+    write_file(dir / "drop.json.sig", *sig);
+  }
   return dir;
+}
+
+pki::CertSpec cert_spec(
+    const std::string& cn, bool ca, TimePoint not_before, TimePoint not_after, pki::KeyType key) {
+  pki::CertSpec spec;
+  spec.cn = cn;
+  spec.org = "Acme";
+  spec.ca = ca;
+  spec.key = key;
+  spec.not_before = not_before;
+  spec.not_after = not_after;
+  return spec;
+}
+
+const VendorPki& acme_pki() {
+  using std::chrono::days;
+  static const VendorPki k_pki = [] {
+    const auto now = test_now();
+    auto r = pki::make_root(cert_spec("Acme Test Root", true, now - days(3650), now + days(3650)));
+    auto i =
+        pki::issue(r, cert_spec("Acme Test Release CA", true, now - days(365), now + days(1825)));
+    auto l = pki::issue(
+        i, cert_spec("Acme Test Release Signing", false, now - days(30), now + days(365)));
+    return VendorPki{r, i, l};
+  }();
+  return k_pki;
+}
+
+std::optional<std::string> acme_signature(const std::string& drop_json) {
+  const auto& p = acme_pki();
+  return pki::sign_cms(drop_json, p.leaf, {p.intermediate.cert});
 }
 
 TestWorkspace::TestWorkspace() {
@@ -75,6 +110,27 @@ TestWorkspace::TestWorkspace() {
   auto opened = pipeline::Session::open(std::move(*ws), clock, "test");
   REQUIRE(opened.has_value());
   session = std::make_unique<pipeline::Session>(std::move(*opened));
+  const trust::X509Additions add{{{"acme-root.pem", acme_pki().root.cert.pem()}}, {}, {}};
+  REQUIRE(trust::TrustStore(session->ws()).add_x509("acme", add, clock.now()).has_value());
+}
+
+std::string TestWorkspace::intake_only(const stdfs::path& drop_dir) const {
+  const intake::Context ctx{s().ws(), s().objects(), s().clock(), {}};
+  auto in = intake::intake(ctx, intake::open_drop(drop_dir, s().ws().config().limits));
+  REQUIRE(in.staged.has_value());
+  store::DropRecord d;
+  d.id = in.who.id;
+  d.vendor = in.who.vendor;
+  d.product = in.who.product;
+  d.version = in.who.version;
+  d.channel = in.who.channel;
+  d.source = in.who.source;
+  REQUIRE(s().state()
+              .create_drop(d,
+                           store::StageRecord{
+                               "intake", DropState::received, in.evidence, format_utc(clock.now())})
+              .has_value());
+  return d.id;
 }
 
 std::map<std::string, std::uintmax_t> TestWorkspace::quarantine_snapshot() const {

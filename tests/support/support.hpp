@@ -8,9 +8,13 @@
 #include <ecluse/workspace/workspace.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "support/pki.hpp"
 
 namespace ecluse::test {
 
@@ -54,6 +58,26 @@ void write_file(const stdfs::path& p, const std::string& bytes);
 std::string read_file(const stdfs::path& p);
 std::string sha256_hex(const std::string& bytes);
 
+// A certificate spec with organisation "Acme" (EKU codeSigning and digitalSignature for leaves).
+pki::CertSpec cert_spec(const std::string& cn,
+                        bool ca,
+                        TimePoint not_before,
+                        TimePoint not_after,
+                        pki::KeyType key = pki::KeyType::ec_p256);
+
+// The test vendor "acme": an EC P-256 root, intermediate and code-signing leaf made once per
+// process, valid around test_now(). TestWorkspace pins its root; DropBuilder signs with its leaf.
+struct VendorPki {
+  pki::Issued root;
+  pki::Issued intermediate;
+  pki::Issued leaf;
+};
+
+const VendorPki& acme_pki();
+
+// A detached DER CMS signature by acme's leaf, carrying the intermediate.
+std::optional<std::string> acme_signature(const std::string& drop_json);
+
 // A vendor drop under construction: payload files and a drop.json describing them.
 struct DropBuilder {
   std::map<std::string, std::string> files{{"bin/app", "#!/bin/sh\necho demo app\n"},
@@ -65,6 +89,9 @@ struct DropBuilder {
                     {"channel", "prod"},
                     {"released", "2026-11-01T00:00:00Z"}};
 
+  // drop.json.sig for the drop.json bytes; nullopt writes no signature file.
+  std::function<std::optional<std::string>(const std::string&)> sign = acme_signature;
+
   // drop.json's object for the current files (artifacts sorted by path).
   [[nodiscard]] json::Json manifest() const;
   // Writes dir/{drop.json, drop.json.sig, payload/...}; returns dir.
@@ -73,7 +100,8 @@ struct DropBuilder {
   stdfs::path write_with(const stdfs::path& dir, const std::string& drop_json) const;
 };
 
-// A workspace in a temporary directory with an open session on a fixed clock.
+// A workspace in a temporary directory with an open session on a fixed clock, trusting acme's
+// root for vendor "acme".
 struct TestWorkspace {
   TempDir dir;
   FixedClock clock{test_now()};
@@ -84,6 +112,9 @@ struct TestWorkspace {
 
   // Every file under quarantine/ and journal/ with its size: to assert "nothing else changed".
   [[nodiscard]] std::map<std::string, std::uintmax_t> quarantine_snapshot() const;
+
+  // Runs intake alone and records the drop as received (for tests of the stage mechanism).
+  [[nodiscard]] std::string intake_only(const stdfs::path& drop_dir) const;
 };
 
 }  // namespace ecluse::test

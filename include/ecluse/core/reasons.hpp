@@ -2,7 +2,7 @@
 // meaning are kept (README's reason-code list is generated from it by `ecluse reasons`).
 #pragma once
 
-#include <array>
+#include <span>
 #include <string_view>
 
 namespace ecluse {
@@ -16,7 +16,7 @@ enum class Errc {
   not_found,
   failed_precondition,  // the request is valid but the current state forbids it
   permission_denied,
-  unavailable,  // I/O or a locked resource: retrying may help
+  unavailable,  // I/O, a locked resource or our own broken trust store: retrying may help
   internal,     // a bug or a failing library: never the vendor's fault
 };
 
@@ -63,6 +63,7 @@ inline constexpr Reason k_intake_too_many_artifacts{"intake.too_many_artifacts",
 inline constexpr Reason k_intake_artifact_too_large{"intake.artifact_too_large", Errc::resource_exhausted, "an artifact is larger than limits.max_artifact_bytes"};
 inline constexpr Reason k_intake_drop_too_large{"intake.drop_too_large", Errc::resource_exhausted, "the drop's artifacts add up to more than limits.max_drop_bytes"};
 inline constexpr Reason k_intake_signature_too_large{"intake.signature_too_large", Errc::resource_exhausted, "drop.json.sig is larger than limits.max_signature_bytes"};
+inline constexpr Reason k_intake_replay{"intake.replay", Errc::rejected, "drop.json is byte-identical to a drop already processed: nothing is re-run (the message names the earlier drop)"};
 // drop.json against the v1 schema.
 inline constexpr Reason k_drop_too_large{"drop.too_large", Errc::resource_exhausted, "drop.json is larger than limits.max_drop_json_bytes"};
 inline constexpr Reason k_drop_malformed{"drop.malformed_json", Errc::rejected, "drop.json is not valid JSON (UTF-8)"};
@@ -82,13 +83,39 @@ inline constexpr Reason k_drop_path_outside{"drop.path_outside", Errc::rejected,
 inline constexpr Reason k_drop_bad_path{"drop.bad_path", Errc::rejected, "an artifact path is empty, too long, or holds '.', empty or control-character components"};
 inline constexpr Reason k_drop_duplicate_artifact{"drop.duplicate_artifact", Errc::rejected, "two artifacts have the same path"};
 inline constexpr Reason k_drop_no_artifacts{"drop.no_artifacts", Errc::rejected, "the artifacts list is empty"};
+// Vendor signature (the verify stage).
+inline constexpr Reason k_sig_missing{"signature.missing", Errc::rejected, "the drop has no drop.json.sig"};
+inline constexpr Reason k_sig_malformed{"signature.malformed", Errc::rejected, "drop.json.sig is not a CMS SignedData (DER or PEM), or not base64 for a raw-key vendor"};
+inline constexpr Reason k_sig_attached{"signature.attached", Errc::rejected, "the CMS signature embeds its content: only a detached signature over drop.json is accepted"};
+inline constexpr Reason k_sig_signer_count{"signature.signer_count", Errc::rejected, "the SignedData does not hold exactly one signer"};
+inline constexpr Reason k_sig_signer_cert_missing{"signature.signer_certificate_missing", Errc::rejected, "the signer's certificate is not in the SignedData"};
+inline constexpr Reason k_sig_content_mismatch{"signature.content_mismatch", Errc::rejected, "the signature is over other bytes than drop.json (or, for a raw key, by another key)"};
+inline constexpr Reason k_sig_invalid{"signature.invalid", Errc::rejected, "the signature value does not verify with the signer certificate's key"};
+inline constexpr Reason k_sig_untrusted_root{"signature.untrusted_root", Errc::rejected, "the certificate chain does not lead to a root pinned for the drop's vendor"};
+inline constexpr Reason k_sig_not_code_signing{"signature.not_code_signing", Errc::rejected, "the signing certificate lacks the codeSigning extended key usage or the digitalSignature key usage"};
+inline constexpr Reason k_sig_expired{"signature.certificate_expired", Errc::rejected, "a certificate of the chain has expired at verification time"};
+inline constexpr Reason k_sig_not_yet_valid{"signature.certificate_not_yet_valid", Errc::rejected, "a certificate of the chain is not yet valid at verification time"};
+inline constexpr Reason k_sig_weak_digest{"signature.weak_digest", Errc::rejected, "the signature or a certificate uses a digest the algorithm policy refuses (MD5, SHA-1, …)"};
+inline constexpr Reason k_sig_weak_key{"signature.weak_key", Errc::rejected, "the signer's or a chain certificate's key is refused by the algorithm policy (RSA under 2048 bits, other curves, …)"};
+inline constexpr Reason k_sig_algorithm{"signature.algorithm_not_allowed", Errc::rejected, "the signature algorithm or RSA padding is not allowed by the algorithm policy"};
+inline constexpr Reason k_sig_revoked{"signature.revoked", Errc::rejected, "a pinned CRL revokes the signing certificate or an intermediate"};
+// Verify stage: vendor trust, versions.
+inline constexpr Reason k_verify_unknown_vendor{"verify.unknown_vendor", Errc::rejected, "no trust is pinned for the drop's vendor (ecluse trust add-vendor)"};
+inline constexpr Reason k_verify_rollback{"verify.rollback", Errc::rejected, "the version is lower than the highest accepted one of the same vendor, product and channel"};
+inline constexpr Reason k_verify_version_reuse{"verify.version_reuse", Errc::rejected, "the same vendor, product, channel and version was accepted before with different content"};
+// Trust store and downgrade decisions (operator side: never the vendor's fault).
+inline constexpr Reason k_trust_broken{"trust.store_broken", Errc::unavailable, "the workspace trust store is unreadable or damaged (root, CRL, key or vendor.json): fix it, then retry"};
+inline constexpr Reason k_trust_crl_stale{"trust.crl_stale", Errc::unavailable, "a pinned CRL is past its nextUpdate (or not yet valid): import a fresh one, then retry"};
+inline constexpr Reason k_trust_bad_material{"trust.bad_material", Errc::invalid_argument, "trust add-vendor: a root, intermediate, CRL or key file is malformed or unsuitable"};
+inline constexpr Reason k_trust_vendor_conflict{"trust.vendor_conflict", Errc::failed_precondition, "trust add-vendor: the vendor is already pinned with the other kind of trust (X.509 or raw key)"};
+inline constexpr Reason k_trust_unknown_vendor{"trust.unknown_vendor", Errc::not_found, "trust remove: no trust is pinned for this vendor or fingerprint"};
 // Internal.
 inline constexpr Reason k_internal{"internal.error", Errc::internal, "an unexpected internal failure (a bug: please report it)"};
-inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed to compute a digest"};
+inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed unexpectedly (allocation, a missing algorithm provider)"};
 // clang-format on
 }  // namespace reason
 
 // Every catalogued reason, in documentation order.
-const std::array<const Reason*, 50>& all_reasons();
+std::span<const Reason* const> all_reasons();
 
 }  // namespace ecluse

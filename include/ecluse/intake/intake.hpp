@@ -53,18 +53,32 @@ class StagedDrop {
 
   [[nodiscard]] const DropManifest& manifest() const { return m_manifest; }
 
+  // The exact bytes of drop.json that manifest() was parsed from (SHA-256 = id()).
+  [[nodiscard]] const std::string& drop_json() const { return m_drop_json; }
+
+  // drop.json.sig as the drop carried it; nullopt when it had none.
+  [[nodiscard]] const std::optional<std::string>& signature() const { return m_signature; }
+
   [[nodiscard]] const stdfs::path& evidence_dir() const { return m_evidence_dir; }
 
  private:
   friend struct StagedDropFactory;
 
-  StagedDrop(DropIdentity who, DropManifest manifest, stdfs::path evidence_dir)
+  StagedDrop(DropIdentity who,
+             DropManifest manifest,
+             std::string drop_json,
+             std::optional<std::string> signature,
+             stdfs::path evidence_dir)
       : m_who(std::move(who)),
         m_manifest(std::move(manifest)),
+        m_drop_json(std::move(drop_json)),
+        m_signature(std::move(signature)),
         m_evidence_dir(std::move(evidence_dir)) {}
 
   DropIdentity m_who;
   DropManifest m_manifest;
+  std::string m_drop_json;
+  std::optional<std::string> m_signature;
   stdfs::path m_evidence_dir;
 };
 

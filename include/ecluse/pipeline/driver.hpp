@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ecluse::pipeline {
@@ -54,11 +55,16 @@ struct IngestOutcome {
   store::DropRecord drop;  // as committed at the end of the run
   bool already_known =
       false;  // the drop had been ingested before; committed stages were not re-run
+  // intake.replay when drop.json is byte-identical to a drop already processed and this run
+  // had nothing left to do for it (drop is then that earlier drop's record).
+  std::optional<Error> replay;
 };
 
-// Runs a drop directory through every stage that exists today. A drop the pipeline rejects
-// is an outcome (drop.state == rejected, with its reason), not an error; errors are failures
-// to evaluate (I/O, state store, internal), never blamed on the vendor.
+// Runs a drop directory through every stage that exists today (intake, verify). A drop the
+// pipeline rejects is an outcome (drop.state == rejected, with its reason), not an error;
+// errors are failures to evaluate (I/O, state store, trust store, internal), never blamed on
+// the vendor. A drop seen before resumes from its last committed stage; when nothing is left
+// to run it is a replay (outcome.replay, journaled as intake.replay) and does no work.
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
                              const store::ProgressFn& progress = {});

@@ -51,6 +51,18 @@ struct Finding {
   std::string detail;
 };
 
+// An engineer's explicit permission for one drop to go below the highest accepted version.
+struct DowngradeAllowance {
+  std::string vendor;
+  std::string product;
+  std::string channel;
+  std::string version;
+  std::string reason;
+  std::string actor;
+  std::string created_at;
+  std::string used_by;  // the drop that used it; empty while unused
+};
+
 class StateStore {
  public:
   StateStore() = default;
@@ -84,10 +96,23 @@ class StateStore {
                                                        const std::string& product,
                                                        const std::string& version) = 0;
   virtual Result<std::vector<DropRecord>> list_drops() = 0;
+  // Every drop of one (vendor, product, channel), oldest first.
+  virtual Result<std::vector<DropRecord>> find_line(const std::string& vendor,
+                                                    const std::string& product,
+                                                    const std::string& channel) = 0;
   virtual Result<std::vector<StageRecord>> stage_results(const std::string& id) = 0;
 
   virtual Status add_findings(const std::string& id, const std::vector<Finding>& findings) = 0;
   virtual Result<std::vector<Finding>> findings(const std::string& id) = 0;
+
+  // Records an unused downgrade allowance.
+  virtual Status add_downgrade_allowance(const DowngradeAllowance& a) = 0;
+  // Marks the oldest allowance for exactly this (vendor, product, channel, version) used by
+  // drop (idempotent: an allowance already used by the same drop is returned again) and returns
+  // it; nullopt when there is none left.
+  virtual Result<std::optional<DowngradeAllowance>> use_downgrade_allowance(
+      const DowngradeAllowance& wanted, const std::string& drop) = 0;
+  virtual Result<std::vector<DowngradeAllowance>> downgrade_allowances() = 0;
 
   [[nodiscard]] virtual int schema_version() const = 0;
 };

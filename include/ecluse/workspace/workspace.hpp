@@ -3,6 +3,7 @@
 
 #include <ecluse/core/error.hpp>
 #include <ecluse/core/json.hpp>
+#include <ecluse/crypto/signature.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -26,7 +27,8 @@ struct Config {
   std::vector<std::string> channels{"preprod", "prod"};
   std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
   Limits limits;
-  std::uint32_t busy_timeout_ms = 10000;  // how long to wait for a locked state.db
+  std::uint32_t busy_timeout_ms = 10000;     // how long to wait for a locked state.db
+  crypto::AlgorithmPolicy signature_policy;  // what a vendor signature may use
 
   // The full configuration as written to ecluse.json (every key with its value).
   [[nodiscard]] json::Json to_json() const;
@@ -59,6 +61,9 @@ class Workspace {
   [[nodiscard]] stdfs::path repos_dir() const { return m_root / "repos"; }
 
   [[nodiscard]] stdfs::path keys_dir() const { return m_root / "keys"; }
+
+  // Pinned vendor trust: trust/VENDOR/ (signatures/README.md documents the layout).
+  [[nodiscard]] stdfs::path trust_dir() const { return m_root / "trust"; }
 
   // Per-drop lock files (flock): one process at a time takes a given drop in.
   [[nodiscard]] stdfs::path locks_dir() const { return m_root / "locks"; }

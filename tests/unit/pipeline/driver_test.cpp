@@ -41,6 +41,12 @@ std::size_t events(const TestWorkspace& w, const std::string& name) {
   return n;
 }
 
+// A snapshot without the journal (which a replay appends to, and nothing else).
+std::map<std::string, std::uintmax_t> without_journal(std::map<std::string, std::uintmax_t> m) {
+  std::erase_if(m, [](const auto& e) { return e.first.find("/ws/journal") != std::string::npos; });
+  return m;
+}
+
 // Runs both stages; `crash_between` kills the process with SIGKILL after the first commits.
 ecluse::Status run_both(const TestWorkspace& w, const std::string& id, bool crash_between) {
   ECLUSE_TRY(first,
@@ -70,16 +76,37 @@ ecluse::Status run_both(const TestWorkspace& w, const std::string& id, bool cras
 
 }  // namespace
 
-TEST_CASE("pipeline::ingest does not re-run intake for a drop it already committed") {
+TEST_CASE("pipeline::ingest of a byte-identical drop.json is a replay that does no work") {
   TestWorkspace w;
   const auto dir = DropBuilder{}.write(w.dir / "drop");
   const auto first = ecluse::pipeline::ingest(w.s(), dir).value();
+  CHECK_FALSE(first.replay);
+  const auto before = w.quarantine_snapshot();
   const auto again = ecluse::pipeline::ingest(w.s(), dir).value();
   CHECK(again.already_known);
-  CHECK(again.drop.state == DropState::received);
+  REQUIRE(again.replay);
+  CHECK(again.replay->reason == "intake.replay");
+  CHECK(again.replay->item == first.drop.id);
+  CHECK(again.replay->message.find(first.drop.id.substr(0, 12)) != std::string::npos);
+  CHECK(again.drop.state == DropState::verified);
   CHECK(again.drop.id == first.drop.id);
   CHECK(events(w, "intake.received") == 1);
-  CHECK(w.s().state().stage_results(first.drop.id).value().size() == 1);
+  CHECK(events(w, "verify.done") == 1);
+  CHECK(events(w, "intake.replay") == 1);
+  CHECK(w.s().state().stage_results(first.drop.id).value().size() == 2);
+  CHECK(without_journal(w.quarantine_snapshot()) == without_journal(before));
+}
+
+TEST_CASE("pipeline::ingest resumes a received drop at verify instead of calling it a replay") {
+  TestWorkspace w;
+  const auto dir = DropBuilder{}.write(w.dir / "drop");
+  const auto id = w.intake_only(dir);
+  const auto out = ecluse::pipeline::ingest(w.s(), dir).value();
+  CHECK(out.already_known);
+  CHECK_FALSE(out.replay);
+  CHECK(out.drop.id == id);
+  CHECK(out.drop.state == DropState::verified);
+  CHECK(events(w, "verify.done") == 1);
 }
 
 TEST_CASE("pipeline::ingest keeps a rejected drop rejected and records the rejection once") {
@@ -90,14 +117,15 @@ TEST_CASE("pipeline::ingest keeps a rejected drop rejected and records the rejec
   CHECK(ecluse::pipeline::ingest(w.s(), dir).value().drop.state == DropState::rejected);
   const auto again = ecluse::pipeline::ingest(w.s(), dir).value();
   CHECK(again.already_known);
+  REQUIRE(again.replay);
+  CHECK(again.replay->reason == "intake.replay");
   CHECK(again.drop.rejection->reason == "drop.unknown_channel");
   CHECK(events(w, "intake.rejected") == 1);
 }
 
 TEST_CASE("pipeline::run_stage resumes after a crash between stages without re-running the first") {
   TestWorkspace w;
-  const auto id =
-      ecluse::pipeline::ingest(w.s(), DropBuilder{}.write(w.dir / "drop")).value().drop.id;
+  const auto id = w.intake_only(DropBuilder{}.write(w.dir / "drop"));
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -127,8 +155,7 @@ TEST_CASE("pipeline::run_stage resumes after a crash between stages without re-r
 
 TEST_CASE("pipeline::run_stage records a rejection and stops; evaluation failures commit nothing") {
   TestWorkspace w;
-  const auto id =
-      ecluse::pipeline::ingest(w.s(), DropBuilder{}.write(w.dir / "drop")).value().drop.id;
+  const auto id = w.intake_only(DropBuilder{}.write(w.dir / "drop"));
   SUBCASE("a failure to evaluate is not the vendor's fault") {
     const auto r = ecluse::pipeline::run_stage<First>(
         w.s(),
