@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ecluse, then runs it end to end on an embedded default: a temporary workspace, a
-# generated demo vendor CA and a signed demo drop, ingested through every stage that exists.
+# generated demo vendor CA pinned in the workspace trust store and a signed demo drop, ingested
+# through every stage that exists (intake, verify); then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +23,25 @@ bash scripts/make-demo-drop.sh "$work/demo" 1.0.0 >/dev/null
 cp -r "$work/demo/drop" "$ws/staging/incoming/acme-cloud-agent-1.0.0"
 echo "   vendor root: $work/demo/vendor/root.pem"
 echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, drop.json.sig, payload/, READY)"
-echo "== ingest"
+echo "== pin the vendor's root in the workspace trust store"
+"$ecluse" --workspace "$ws" trust add-vendor acme --root "$work/demo/vendor/root.pem"
+"$ecluse" --workspace "$ws" trust list
+echo "== ingest (intake, then verify: signature, chain, code signing, algorithms, version)"
 "$ecluse" --workspace "$ws" ingest --incoming
+echo "== what verify checked"
+"$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage verify/,/^  version/p'
+echo "== a tampered copy: drop.json edited after the vendor signed it"
+cp -r "$work/demo/drop" "$work/tampered"
+sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$work/tampered/drop.json"
+set +e
+"$ecluse" --workspace "$ws" ingest "$work/tampered"
+rc=$?
+set -e
+if [ "$rc" -ne 1 ] || ! "$ecluse" --workspace "$ws" status | grep -q 'signature.content_mismatch'; then
+  echo "quickstart: the tampered drop was not rejected with signature.content_mismatch" >&2
+  exit 1
+fi
+echo "   (exit code $rc: rejected, as it must be)"
 echo "== status"
 "$ecluse" --workspace "$ws" status
 echo "== audit journal"

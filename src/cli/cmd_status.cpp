@@ -40,6 +40,53 @@ std::string drop_summary(const store::DropRecord& d) {
   return s;
 }
 
+std::string str(const json::Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j.at(key).is_string()
+             ? printable(j.at(key).get<std::string>())
+             : std::string("?");
+}
+
+std::string key_text(const json::Json& k) {
+  if (!k.is_object()) {
+    return "?";
+  }
+  return str(k, "type") + (k.contains("curve") ? " " + str(k, "curve") : "") + " "
+         + (k.contains("bits") ? k.at("bits").dump() : "?") + " bits";
+}
+
+// The verify stage's evidence as a person reads it.
+std::string verify_text(const json::Json& e) {
+  std::string t;
+  const auto& sig = e.contains("signature") ? e.at("signature") : json::Json(nullptr);
+  if (sig.is_object() && sig.contains("kind") && sig.at("kind") == "raw-key") {
+    t += "  signed by  raw " + str(sig, "algorithm") + " key " + str(sig, "key_id") + "\n";
+  } else if (sig.is_object() && sig.contains("signer")) {
+    const auto& signer = sig.at("signer");
+    t += "  signer     " + str(signer, "subject") + " ("
+         + key_text(signer.value("key", json::Json())) + ")\n";
+    std::string label = "  chain      ";
+    for (const auto& c : sig.value("chain", json::Json::array())) {
+      t += label + str(c, "subject") + " [" + str(c, "sha256").substr(0, 16) + "]\n";
+      label = "             ";
+    }
+    t += label + "(the last is the root pinned for this vendor)\n  algorithm  "
+         + str(sig, "signature_algorithm") + ", digest " + str(sig, "digest") + "\n  validated  at "
+         + str(sig, "validated_at")
+         + " (the signer's claimed signing time is never used)\n  crls       "
+         + std::to_string(sig.value("crls", json::Json::array()).size()) + " consulted\n";
+  }
+  if (e.contains("version") && e.at("version").is_object()) {
+    const auto& v = e.at("version");
+    const auto& base = v.value("baseline", json::Json());
+    t += "  version    " + str(v, "version")
+         + (base.is_object() ? " above " + str(base, "version") + " (drop "
+                                   + str(base, "drop").substr(0, 12) + ")"
+                             : std::string(" (first accepted of its vendor, product and channel)"))
+         + "\n";
+  }
+  return t;
+}
+
 int run_status(const GlobalOptions& g, const ReadOptions& o) {
   auto session = open_session(g);
   if (!session) {
@@ -112,7 +159,9 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
   std::string text = drop_summary(*d);
   for (const auto& st : *stages) {
     text += "\nstage " + st.stage + " -> " + std::string(to_string(st.state_after)) + " at "
-            + st.committed_at + "\n" + json::dump_pretty(st.evidence) + "\n";
+            + st.committed_at + "\n";
+    const auto summary = st.stage == "verify" ? verify_text(st.evidence) : std::string();
+    text += summary.empty() ? json::dump_pretty(st.evidence) + "\n" : summary;
   }
   for (const auto& f : *findings) {
     text += "finding " + f.severity + " " + f.code + " " + printable(f.item) + ": "

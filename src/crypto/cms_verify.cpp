@@ -101,6 +101,28 @@ Status check_digest(const std::string& digest, const AlgorithmPolicy& policy, co
   return {};
 }
 
+// The hash inside an MGF1 AlgorithmIdentifier (absent: the RFC 4055 default, SHA-1).
+Result<int> mgf1_hash(const X509_ALGOR* mgf) {
+  if (mgf == nullptr) {
+    return NID_sha1;
+  }
+  int ptype = 0;
+  const void* pval = nullptr;
+  X509_ALGOR_get0(nullptr, &ptype, &pval, mgf);
+  if (algor_nid(mgf) != NID_mgf1 || ptype != V_ASN1_SEQUENCE) {
+    return fail(reason::k_sig_algorithm,
+                "drop.json.sig: RSASSA-PSS with a mask generation other than MGF1",
+                k_sig_item);
+  }
+  CHandle<X509_ALGOR, X509_ALGOR_free> inner(static_cast<X509_ALGOR*>(
+      ASN1_item_unpack(static_cast<const ASN1_STRING*>(pval), ASN1_ITEM_rptr(X509_ALGOR))));
+  if (!inner) {
+    ERR_clear_error();
+    return fail(reason::k_sig_malformed, "drop.json.sig: unreadable MGF1 parameters", k_sig_item);
+  }
+  return algor_nid(inner.get());
+}
+
 // PSS parameters: the message hash and the MGF1 hash (both default to SHA-1).
 Status check_pss(const X509_ALGOR* psig, const AlgorithmPolicy& policy) {
   int ptype = 0;
@@ -118,7 +140,7 @@ Status check_pss(const X509_ALGOR* psig, const AlgorithmPolicy& policy) {
         reason::k_sig_malformed, "drop.json.sig: unreadable RSASSA-PSS parameters", k_sig_item);
   }
   const int hash = pss->hashAlgorithm == nullptr ? NID_sha1 : algor_nid(pss->hashAlgorithm);
-  const int mgf_hash = pss->maskHash == nullptr ? NID_sha1 : algor_nid(pss->maskHash);
+  ECLUSE_TRY(mgf_hash, mgf1_hash(pss->maskGenAlgorithm));
   ECLUSE_CHECK(check_digest(ossl::digest_name(hash), policy, "the RSASSA-PSS signature"));
   return check_digest(ossl::digest_name(mgf_hash), policy, "the RSASSA-PSS mask generation");
 }
