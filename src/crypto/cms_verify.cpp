@@ -338,11 +338,12 @@ Status check_code_signing(X509* leaf) {
   return {};
 }
 
-// A pinned CRL issued by `issuer` (name and signature), if any; trust.crl_stale when it is
-// outside its validity window at `at`.
+// The newest pinned CRL issued by `issuer` (name and signature), if any; trust.crl_stale when
+// it is outside its validity window at `at`.
 Result<std::optional<std::pair<ossl::CrlPtr, const Crl*>>> crl_for(X509* issuer,
                                                                    const Anchors& anchors,
                                                                    TimePoint at) {
+  std::optional<std::pair<ossl::CrlPtr, const Crl*>> best;
   for (const auto& crl : anchors.crls) {
     ECLUSE_TRY(c, ossl::to_crl(crl));
     if (X509_NAME_cmp(X509_CRL_get_issuer(c.get()), X509_get_subject_name(issuer)) != 0
@@ -350,16 +351,20 @@ Result<std::optional<std::pair<ossl::CrlPtr, const Crl*>>> crl_for(X509* issuer,
       ERR_clear_error();
       continue;
     }
-    const auto& info = crl.info();
+    if (!best || crl.info().this_update > best->second->info().this_update) {
+      best.emplace(std::move(c), &crl);
+    }
+  }
+  if (best) {
+    const auto& info = best->second->info();
     if (info.this_update > at || (info.next_update && *info.next_update <= at)) {
       return fail(reason::k_trust_crl_stale,
                   "pinned CRL of '" + info.issuer + "' (sha256 " + info.sha256
                       + ") is not valid at " + format_utc(at) + ": import a fresh CRL",
                   info.sha256);
     }
-    return std::optional<std::pair<ossl::CrlPtr, const Crl*>>{std::pair{std::move(c), &crl}};
   }
-  return std::optional<std::pair<ossl::CrlPtr, const Crl*>>{};
+  return best;
 }
 
 Status check_revocation(const std::vector<ossl::X509Ptr>& chain,

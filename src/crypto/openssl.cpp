@@ -163,30 +163,60 @@ bool looks_pem(std::string_view bytes) {
   return bytes.find("-----BEGIN ") != std::string_view::npos;
 }
 
+namespace {
+
+bool only_space(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+// One PEM block decoded by OpenSSL; the span must hold exactly one block.
+Result<PemBlock> decode_block(std::string_view span,
+                              const Reason& on_error,
+                              const std::string& item) {
+  auto bio = mem_bio(span);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    ERR_clear_error();
+    return fail(on_error, item + ": not a valid PEM file", item);
+  }
+  PemBlock b{name, std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len))};
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  return b;
+}
+
+}  // namespace
+
 Result<std::vector<PemBlock>> pem_blocks(std::string_view bytes,
                                          const Reason& on_error,
                                          const std::string& item) {
-  auto bio = mem_bio(bytes);
+  constexpr std::string_view k_begin = "-----BEGIN ";
+  constexpr std::string_view k_end = "-----END ";
   std::vector<PemBlock> blocks;
-  for (;;) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      const auto err = ERR_peek_last_error();
-      ERR_clear_error();
-      if (ERR_GET_REASON(err) == PEM_R_NO_START_LINE && !blocks.empty()) {
-        return blocks;
-      }
-      return fail(on_error, item + ": not a valid PEM file", item);
+  std::size_t pos = 0;
+  while (!only_space(bytes.substr(pos))) {
+    const auto begin = bytes.find(k_begin, pos);
+    const auto end = begin == std::string_view::npos ? begin : bytes.find(k_end, begin);
+    const auto close =
+        end == std::string_view::npos ? end : bytes.find("-----", end + k_end.size());
+    if (begin == std::string_view::npos || !only_space(bytes.substr(pos, begin - pos))
+        || close == std::string_view::npos) {
+      return fail(on_error,
+                  item + ": holds text outside PEM blocks, or a block without its END line",
+                  item);
     }
-    blocks.push_back(
-        {name, std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len))});
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
+    pos = close + 5;
+    ECLUSE_TRY(block, decode_block(bytes.substr(begin, pos - begin), on_error, item));
+    blocks.push_back(std::move(block));
   }
+  if (blocks.empty()) {
+    return fail(on_error, item + ": holds no PEM block", item);
+  }
+  return blocks;
 }
 
 std::string der_of(X509* x) {

@@ -274,9 +274,10 @@ void add_cert(Change& ch,
   ch.summary["added"][what].push_back(c.info().sha256);
 }
 
-// A new CRL replaces the pinned CRL of the same issuer when it is newer.
+// A new CRL replaces the pinned CRL of the same issuer (on disk, or added earlier in the same
+// request) when it is newer; an older or equally old one is refused.
 Status add_crl(Change& ch,
-               const VendorTrust& current,
+               std::vector<const crypto::Crl*>& pinned,
                const stdfs::path& dir,
                const crypto::Crl& crl,
                const crypto::Certificate& issuer,
@@ -284,17 +285,28 @@ Status add_crl(Change& ch,
   if (contains(ch.listing.crls, crl.info().sha256)) {
     return {};
   }
-  for (const auto& old : current.anchors.crls) {
-    if (!crypto::crl_issued_by(old, issuer)) {
+  for (auto it = pinned.begin(); it != pinned.end();) {
+    const auto* old = *it;
+    if (!crypto::crl_issued_by(*old, issuer)) {
+      ++it;
       continue;
     }
-    if (old.info().this_update >= crl.info().this_update) {
+    if (old->info().this_update >= crl.info().this_update) {
       return bad(item, "is not newer than the pinned CRL of '" + issuer.info().subject + "'");
     }
     auto& l = ch.listing.crls;
-    l.erase(std::remove(l.begin(), l.end(), old.info().sha256), l.end());
-    ch.summary["replaced_crls"].push_back(old.info().sha256);
+    l.erase(std::remove(l.begin(), l.end(), old->info().sha256), l.end());
+    ch.summary["replaced_crls"].push_back(old->info().sha256);
+    auto& added = ch.summary["added"]["crls"];
+    for (auto a = added.begin(); a != added.end(); ++a) {
+      if (*a == old->info().sha256) {
+        added.erase(a);
+        break;
+      }
+    }
+    it = pinned.erase(it);
   }
+  pinned.push_back(&crl);
   ch.listing.crls.push_back(crl.info().sha256);
   ch.files.emplace_back(dir, crl.info().sha256);
   ch.pems.push_back(crl.pem());
@@ -409,6 +421,10 @@ Result<json::Json> TrustStore::add_x509(const std::string& vendor,
   for (const auto& c : parsed.intermediates) {
     add_cert(ch, ch.listing.intermediates, vdir / "intermediates", c, "intermediates");
   }
+  std::vector<const crypto::Crl*> pinned;
+  for (const auto& c : current.anchors.crls) {
+    pinned.push_back(&c);
+  }
   for (std::size_t i = 0; i < parsed.crls.size(); ++i) {
     const auto* issuer = crl_issuer(parsed.crls[i], cas);
     if (issuer == nullptr) {
@@ -416,7 +432,7 @@ Result<json::Json> TrustStore::add_x509(const std::string& vendor,
                  "CRL of '" + parsed.crls[i].info().issuer
                      + "' is not signed by any of the vendor's roots or intermediates");
     }
-    ECLUSE_CHECK(add_crl(ch, current, vdir / "crls", parsed.crls[i], *issuer, add.crls[i].name));
+    ECLUSE_CHECK(add_crl(ch, pinned, vdir / "crls", parsed.crls[i], *issuer, add.crls[i].name));
   }
   ch.listing.kind = Kind::x509;
   ch.listing.updated_at = format_utc(now);

@@ -429,6 +429,13 @@ TEST_CASE("crypto parsers refuse garbage, trailing bytes and the wrong PEM block
       == 1);
   CHECK_FALSE(ecluse::crypto::parse_crl(acme().root.cert.pem(), k_trust_bad_material, "f"));
   CHECK_FALSE(ecluse::crypto::parse_public_key(acme().root.cert.pem(), k_trust_bad_material, "f"));
+  const auto pem = acme().root.cert.pem();
+  CHECK_FALSE(ecluse::crypto::parse_certificates(pem + "x", k_trust_bad_material, "f"));
+  CHECK_FALSE(ecluse::crypto::parse_certificates("x" + pem, k_trust_bad_material, "f"));
+  pki::CmsOptions as_pem;
+  as_pem.pem = true;
+  CHECK(reason_of(verify(acme().sign(as_pem) + "trailing", acme().anchors()))
+        == "signature.malformed");
   const auto err = ecluse::crypto::parse_certificates("junk", k_trust_bad_material, "f").error();
   CHECK(err.reason == "trust.bad_material");
   CHECK(err.item == "f");

@@ -2,6 +2,7 @@
 // intermediates, CRLs of the vendor's own CAs, one Ed25519 or ECDSA P-256 raw key), how it is
 // removed, and that a damaged store is our fault (trust.store_broken), never a rejection.
 #include <ecluse/core/base64.hpp>
+#include <ecluse/crypto/signature.hpp>
 #include <ecluse/trust/trust_store.hpp>
 
 #include <doctest/doctest.h>
@@ -540,4 +541,54 @@ TEST_CASE("trust::TrustStore refuses vendor names that are not plain names") {
   const auto all = store.list().value();
   REQUIRE(all.size() == 1);
   CHECK(all[0].vendor == "acme");
+}
+
+TEST_CASE("trust::TrustStore keeps only the newest of two CRLs of one issuer given together") {
+  const auto& p = acme_pki();
+  const auto victim = pki::issue(
+      p.intermediate,
+      cert_spec("Acme Revoked Signing", false, test_now() - days(30), test_now() + days(30)));
+  const auto older = pki::make_crl(p.intermediate, {}, test_now() - days(2), test_now() + days(7));
+  const auto newer =
+      pki::make_crl(p.intermediate, {victim.cert}, test_now() - days(1), test_now() + days(7));
+  for (const bool newest_last : {true, false}) {
+    CAPTURE(newest_last);
+    TestWorkspace fresh;
+    TrustStore s(fresh.s().ws());
+    X509Additions add;
+    add.intermediates.push_back(Material{"ca.pem", p.intermediate.cert.pem()});
+    add.crls.push_back(Material{"a.crl", newest_last ? older : newer});
+    add.crls.push_back(Material{"b.crl", newest_last ? newer : older});
+    const auto changed = s.add_x509("acme", add, test_now());
+    if (!newest_last) {
+      expect_error(changed, ecluse::reason::k_trust_bad_material);  // the older one comes last
+      continue;
+    }
+    REQUIRE(changed.has_value());
+    CHECK((*changed)["added"]["crls"].size() == 1);
+    const auto loaded = s.load("acme");
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->has_value());
+    REQUIRE((*loaded)->anchors.crls.size() == 1);
+    const auto sig = pki::sign_cms("hello", victim, {p.intermediate.cert});
+    const auto r = ecluse::crypto::verify_cms(sig, "hello", (*loaded)->anchors, {}, test_now());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().reason == "signature.revoked");
+  }
+}
+
+TEST_CASE("trust::TrustStore refuses PEM files with text outside their blocks") {
+  TestWorkspace w;
+  TrustStore store(w.s().ws());
+  const auto root = fresh_root("Pem Root").cert.pem();
+  for (const auto& bytes : {root + "trailing garbage\n",
+                            "leading garbage\n" + root,
+                            root.substr(0, root.size() - 10)}) {
+    expect_error(store.add_x509("pemco", roots("root.pem", bytes), test_now()),
+                 ecluse::reason::k_trust_bad_material);
+  }
+  REQUIRE(store.add_x509("pemco", roots("root.pem", "\n" + root + "\n\n"), test_now()).has_value());
+  const auto key = pki::Key::generate(pki::KeyType::ed25519).public_pem();
+  expect_error(store.add_raw_key("rawpem", Material{"k.pem", key + "junk\n"}, test_now()),
+               ecluse::reason::k_trust_bad_material);
 }
