@@ -1,28 +1,55 @@
 #!/usr/bin/env bash
-# Builds the drop.json libFuzzer target with clang (ASan+UBSan) and runs it.
-# usage: scripts/fuzz.sh [SECONDS]   (default 60; the test suite runs a short smoke)
+# Builds a libFuzzer target with clang (ASan+UBSan) and runs it.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 s; TARGET drop_manifest (default) or
+#        signature; the test suite runs a short smoke of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-out=build/fuzz
+target=${2:-drop_manifest}
+out=build/fuzz/$target
 mkdir -p "$out/corpus"
 if ! command -v clang++ >/dev/null; then
   echo "clang++ not installed (Debian packages clang, libclang-rt-14-dev; scripts/install-deps.sh)" >&2
   exit 3
 fi
-srcs=(src/core/reasons.cpp src/core/json.cpp src/core/clock.cpp src/core/version.cpp
-      src/crypto/sha256.cpp src/intake/drop_manifest.cpp src/intake/artifact_path.cpp
-      tests/fuzz/drop_manifest_fuzz.cpp)
-bin=$out/drop_manifest_fuzz
-newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp | head -1)
+core=(src/core/reasons.cpp src/core/json.cpp src/core/clock.cpp src/core/version.cpp
+      src/core/base64.cpp src/crypto/sha256.cpp)
+case "$target" in
+  drop_manifest)
+    srcs=("${core[@]}" src/intake/drop_manifest.cpp src/intake/artifact_path.cpp
+          tests/fuzz/drop_manifest_fuzz.cpp) ;;
+  signature)
+    srcs=("${core[@]}" src/crypto/openssl.cpp src/crypto/x509.cpp src/crypto/policy.cpp
+          src/crypto/cms_verify.cpp src/crypto/raw_verify.cpp tests/fuzz/signature_fuzz.cpp) ;;
+  *) echo "unknown fuzz target $target (drop_manifest, signature)" >&2; exit 2 ;;
+esac
+bin=$out/${target}_fuzz
+newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Iinclude "${srcs[@]}" -lcrypto -o "$bin"
 fi
-# Seed corpus: a valid drop.json and a few near misses.
-sha=$(printf 'x' | sha256sum | cut -d' ' -f1)
-printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"p","version":"1.2.3-rc.1","channel":"prod","released":"2026-01-01T00:00:00Z","expires":"2027-01-01T00:00:00Z","artifacts":[{"path":"a/b","sha256":"%s","size":1,"contents":[]}]}' "$sha" > "$out/corpus/valid.json"
-printf '{"schema":"ecluse.drop/v1","vendor":"a","vendor":"b"}' > "$out/corpus/dup.json"
-printf '{"schema":"ecluse.drop/v1","artifacts":[{"path":"../x"}]}' > "$out/corpus/outside.json"
-"$bin" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 "$out/corpus" 2>&1 | tail -8
-echo "fuzz: no crash in ${seconds}s"
+if [ "$target" = drop_manifest ]; then
+  # Seed corpus: a valid drop.json and a few near misses.
+  sha=$(printf 'x' | sha256sum | cut -d' ' -f1)
+  printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"p","version":"1.2.3-rc.1","channel":"prod","released":"2026-01-01T00:00:00Z","expires":"2027-01-01T00:00:00Z","artifacts":[{"path":"a/b","sha256":"%s","size":1,"contents":[]}]}' "$sha" > "$out/corpus/valid.json"
+  printf '{"schema":"ecluse.drop/v1","vendor":"a","vendor":"b"}' > "$out/corpus/dup.json"
+  printf '{"schema":"ecluse.drop/v1","artifacts":[{"path":"../x"}]}' > "$out/corpus/outside.json"
+  max_len=4096
+else
+  # A demo vendor CA, a raw key and valid signatures (DER, PEM, raw) as seeds.
+  pki=$out/pki
+  if [ ! -f "$pki/root.pem" ]; then
+    bash scripts/make-demo-drop.sh "$pki/demo" 1.0.0 >/dev/null
+    cp "$pki/demo/vendor/root.pem" "$pki/demo/drop/drop.json" "$pki/"
+    openssl genpkey -algorithm ed25519 -out "$pki/raw.key" 2>/dev/null
+    openssl pkey -in "$pki/raw.key" -pubout -out "$pki/raw.pub.pem"
+    cp "$pki/demo/drop/drop.json.sig" "$out/corpus/cms.der"
+    openssl cms -cmsout -inform DER -in "$out/corpus/cms.der" -outform PEM -out "$out/corpus/cms.pem"
+    openssl pkeyutl -sign -rawin -inkey "$pki/raw.key" -in "$pki/drop.json" | base64 -w0 > "$out/corpus/raw.b64"
+  fi
+  export ECLUSE_FUZZ_PKI=$PWD/$pki
+  max_len=8192
+fi
+"$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=5 -print_final_stats=1 "$out/corpus" 2>&1 | tail -8
+echo "fuzz $target: no crash in ${seconds}s"
