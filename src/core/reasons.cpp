@@ -100,6 +100,7 @@ std::span<const Reason* const> all_reasons() {
       &k_verify_rollback,
       &k_verify_version_reuse,
       &k_trust_broken,
+      &k_trust_root_expired,
       &k_trust_crl_stale,
       &k_trust_bad_material,
       &k_trust_vendor_conflict,

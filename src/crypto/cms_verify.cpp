@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <array>
 
 #include "openssl.hpp"
@@ -288,6 +289,19 @@ tl::unexpected<Error> chain_failure(X509_STORE_CTX* ctx, const Anchors& anchors)
       at == nullptr ? std::string("the signer") : ossl::name_text(X509_get_subject_name(at));
   const std::string why = X509_verify_cert_error_string(err);
   ERR_clear_error();
+  const bool pinned =
+      at != nullptr && std::any_of(anchors.roots.begin(), anchors.roots.end(), [&](const auto& r) {
+        return r.der()
+               == ossl::der_of(
+                   const_cast<X509*>(at));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+      });
+  if (pinned && (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)) {
+    return fail(reason::k_trust_root_expired,
+                "the root pinned for vendor '" + anchors.vendor + "' ('" + subject + "') is "
+                    + (err == X509_V_ERR_CERT_HAS_EXPIRED ? "expired" : "not yet valid")
+                    + ": pin the vendor's current root",
+                subject);
+  }
   if (err == X509_V_ERR_CERT_HAS_EXPIRED) {
     return fail(reason::k_sig_expired, "certificate '" + subject + "' has expired", subject);
   }
@@ -314,7 +328,11 @@ Result<std::vector<ossl::X509Ptr>> build_chain(CMS_ContentInfo* cms,
   }
   X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(at.time_since_epoch().count()));
   X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx.get()), 8);
-  if (X509_verify_cert(ctx.get()) != 1) {
+  const int verified = X509_verify_cert(ctx.get());
+  if (verified < 0) {
+    return ossl::failure("chain verification failed internally");
+  }
+  if (verified != 1) {
     return chain_failure(ctx.get(), anchors);
   }
   std::vector<ossl::X509Ptr> chain;
@@ -338,9 +356,17 @@ Status check_chain_algorithms(const std::vector<ossl::X509Ptr>& chain,
     if (auto why = key_refusal(ossl::key_info(X509_get0_pubkey(x)), policy)) {
       return fail(reason::k_sig_weak_key, "certificate '" + subject + "': " + *why, subject);
     }
+    if (i + 1 == chain.size()) {
+      break;  // the pinned root's self-signature carries no trust
+    }
     int md_nid = NID_undef;
-    if (i + 1 < chain.size() && X509_get_signature_info(x, &md_nid, nullptr, nullptr, nullptr) == 1
-        && md_nid != NID_undef && !digest_allowed(ossl::digest_name(md_nid), policy)) {
+    if (X509_get_signature_info(x, &md_nid, nullptr, nullptr, nullptr) != 1) {
+      ERR_clear_error();
+      return fail(reason::k_sig_weak_digest,
+                  "certificate '" + subject + "': its signature algorithm cannot be determined",
+                  subject);
+    }
+    if (md_nid != NID_undef && !digest_allowed(ossl::digest_name(md_nid), policy)) {
       return fail(reason::k_sig_weak_digest,
                   "certificate '" + subject + "' is signed with " + ossl::digest_name(md_nid)
                       + ", which the policy refuses",
@@ -348,6 +374,23 @@ Status check_chain_algorithms(const std::vector<ossl::X509Ptr>& chain,
     }
   }
   ERR_clear_error();
+  return {};
+}
+
+// The leaf must be for code signing; an intermediate that restricts its extended key usage
+// must allow code signing (or any usage) too.
+Status check_intermediate_usage(const std::vector<ossl::X509Ptr>& chain) {
+  for (std::size_t i = 1; i + 1 < chain.size(); ++i) {
+    X509* x = chain[i].get();
+    if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) != 0U
+        && (X509_get_extended_key_usage(x) & (XKU_CODE_SIGN | XKU_ANYEKU)) == 0U) {
+      const auto subject = ossl::name_text(X509_get_subject_name(x));
+      return fail(reason::k_sig_not_code_signing,
+                  "intermediate '" + subject + "' restricts its extended key usage to exclude "
+                      "codeSigning",
+                  subject);
+    }
+  }
   return {};
 }
 
@@ -453,6 +496,7 @@ Result<CmsReport> verify_parsed(CMS_ContentInfo* cms,
   }
   ECLUSE_CHECK(check_chain_algorithms(chain, policy));
   ECLUSE_CHECK(check_code_signing(signer.get()));
+  ECLUSE_CHECK(check_intermediate_usage(chain));
   ECLUSE_CHECK(check_revocation(chain, anchors, at, report));
   return report;
 }

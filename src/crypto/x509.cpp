@@ -4,6 +4,7 @@
 #include <ecluse/crypto/x509.hpp>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -56,6 +57,27 @@ Result<std::vector<std::string>> der_objects(std::string_view bytes,
     out.push_back(std::move(b.der));
   }
   return out;
+}
+
+// Only complete CRLs are pinned: a delta CRL or one limited by an issuingDistributionPoint
+// would, as the newest CRL of its issuer, hide revocations the full CRL lists; an unknown
+// critical extension must not be ignored.
+std::optional<std::string> crl_scope_refusal(X509_CRL* crl) {
+  for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
+    X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
+    const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+    if (nid == NID_delta_crl) {
+      return "is a delta CRL: pin the issuer's complete CRL";
+    }
+    if (nid == NID_issuing_distribution_point) {
+      return "is a partitioned CRL (issuingDistributionPoint): pin the issuer's complete CRL";
+    }
+    if (X509_EXTENSION_get_critical(ext) == 1 && nid != NID_crl_number
+        && nid != NID_authority_key_identifier) {
+      return "carries an unknown critical extension";
+    }
+  }
+  return std::nullopt;
 }
 
 std::string to_pem(std::string_view der, const char* label) {
@@ -141,6 +163,9 @@ Result<Crl> parse_crl(std::string_view bytes, const Reason& on_error, const std:
   if (!crl) {
     return fail(on_error, item + ": not a valid X.509 CRL", item);
   }
+  if (auto why = crl_scope_refusal(crl.get())) {
+    return fail(on_error, item + ": " + *why, item);
+  }
   const auto this_update = ossl::to_time_point(X509_CRL_get0_lastUpdate(crl.get()));
   const auto* next = X509_CRL_get0_nextUpdate(crl.get());
   const auto next_update = next != nullptr ? ossl::to_time_point(next) : std::nullopt;
@@ -149,11 +174,16 @@ Result<Crl> parse_crl(std::string_view bytes, const Reason& on_error, const std:
   }
   ECLUSE_TRY(digest, sha256(ders[0]));
   const auto* revoked = X509_CRL_get_REVOKED(crl.get());
+  int md_nid = NID_undef;
+  int pk_nid = NID_undef;
+  (void)OBJ_find_sigid_algs(X509_CRL_get_signature_nid(crl.get()), &md_nid, &pk_nid);
+  ERR_clear_error();
   CrlInfo info{ossl::name_text(X509_CRL_get_issuer(crl.get())),
                digest.hex(),
                *this_update,
                next_update,
-               revoked == nullptr ? 0U : static_cast<std::size_t>(sk_X509_REVOKED_num(revoked))};
+               revoked == nullptr ? 0U : static_cast<std::size_t>(sk_X509_REVOKED_num(revoked)),
+               md_nid == NID_undef ? std::string() : ossl::digest_name(md_nid)};
   return X509Factory::crl(std::move(ders[0]), std::move(info));
 }
 

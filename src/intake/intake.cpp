@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+
 #include "payload_scan.hpp"
 
 namespace ecluse::intake {
@@ -74,6 +76,10 @@ Result<std::optional<std::string>> read_signature(const Context& ctx, const stdf
   struct stat st {};
 
   if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return fail(
+          reason::k_intake_io, fs::errno_message("cannot stat", path, errno), "drop.json.sig");
+    }
     return std::optional<std::string>{};  // the verify stage decides what a missing signature means
   }
   if (!S_ISREG(st.st_mode)) {
@@ -183,8 +189,15 @@ Status commit_to_quarantine(const Context& ctx,
 // The quarantine copy of drop.json.sig, if the drop had one.
 Result<std::optional<std::string>> reload_signature(const Context& ctx, const stdfs::path& dir) {
   std::error_code ec;
-  if (!stdfs::exists(dir / "drop.json.sig", ec)) {
+  (void)stdfs::symlink_status(dir / "drop.json.sig", ec);
+  if (ec == std::errc::no_such_file_or_directory) {
     return std::optional<std::string>{};
+  }
+  if (ec) {
+    return fail(reason::k_store_io,
+                "cannot read the quarantine copy of drop.json.sig for " + dir.filename().string()
+                    + ": " + ec.message(),
+                dir.string());
   }
   ECLUSE_TRY(bytes,
              fs::read_file_bounded(dir / "drop.json.sig",

@@ -21,23 +21,30 @@ store::DropRecord record_of(const intake::DropIdentity& who, DropState state) {
   return d;
 }
 
-// Intake creates the drop's record: received with its evidence, or rejected with its reason.
-Status commit_intake(const Session& s, const intake::IntakeResult& in) {
-  const auto now = format_utc(s.clock().now());
-  auto drop = record_of(in.who, in.staged ? DropState::received : DropState::rejected);
-  if (!in.staged) {
-    const auto& e = in.staged.error();
-    drop.rejection = store::Rejection{"intake", e.reason, e.message, e.item};
+store::StageRecord intake_result(const Session& s, const intake::IntakeResult& in) {
+  return store::StageRecord{"intake",
+                            in.staged ? DropState::received : DropState::rejected,
+                            in.evidence,
+                            format_utc(s.clock().now())};
+}
+
+std::optional<store::Rejection> intake_rejection(const intake::IntakeResult& in) {
+  if (in.staged) {
+    return std::nullopt;
   }
-  ECLUSE_CHECK(
-      s.state().create_drop(drop, store::StageRecord{"intake", drop.state, in.evidence, now}));
-  if (drop.rejection) {
+  const auto& e = in.staged.error();
+  return store::Rejection{"intake", e.reason, e.message, e.item};
+}
+
+// Journals intake's verdict: intake.received, or intake.rejected with its reason.
+Status journal_intake(const Session& s, const intake::IntakeResult& in) {
+  if (auto why = intake_rejection(in)) {
     return s.record(in.who.id,
                     "intake.rejected",
                     {{"source", in.who.source},
-                     {"reason", drop.rejection->reason},
-                     {"message", drop.rejection->message},
-                     {"item", drop.rejection->item}});
+                     {"reason", why->reason},
+                     {"message", why->message},
+                     {"item", why->item}});
   }
   return s.record(in.who.id,
                   "intake.received",
@@ -46,6 +53,14 @@ Status commit_intake(const Session& s, const intake::IntakeResult& in) {
                    {"product", in.who.product},
                    {"version", in.who.version},
                    {"channel", in.who.channel}});
+}
+
+// Intake creates the drop's record: received with its evidence, or rejected with its reason.
+Status commit_intake(const Session& s, const intake::IntakeResult& in) {
+  auto drop = record_of(in.who, in.staged ? DropState::received : DropState::rejected);
+  drop.rejection = intake_rejection(in);
+  ECLUSE_CHECK(s.state().create_drop(drop, intake_result(s, in)));
+  return journal_intake(s, in);
 }
 
 Result<IngestOutcome> outcome(const Session& s, const std::string& id, bool already_known) {
@@ -95,6 +110,14 @@ Result<IngestOutcome> run_after_intake(const Session& s,
                                        const std::string& source) {
   bool ran = false;
   const verify::Context vctx{s.ws(), s.state(), s.clock()};
+  // Drops of one (vendor, product, channel) are verified one at a time: the version checks
+  // read the line and the verdict is committed before another drop of the line is checked.
+  const auto& who = staged.identity();
+  ECLUSE_TRY(line_lock,
+             fs::lock_exclusive(
+                 s.ws().locks_dir()
+                     / ("line-" + who.vendor + "-" + who.product + "-" + who.channel + ".lock"),
+                 reason::k_workspace_io));
   ECLUSE_TRY(verified,
              run_stage<verify::VerifiedDrop>(
                  s,
@@ -119,6 +142,36 @@ Result<IngestOutcome> run_after_intake(const Session& s,
   return outcome(s, staged.id(), already_known);
 }
 
+// Was this drop rejected before its content was authenticated, so that submitting it again
+// runs it again (store::StateStore::retry) rather than being a replay?
+bool retryable(const store::DropRecord& d) {
+  return d.state == DropState::rejected && d.rejection
+         && (d.rejection->stage == "intake" || d.rejection->stage == "verify");
+}
+
+// Runs intake again for a drop rejected before authentication, then the later stages.
+Result<IngestOutcome> retry(const Session& s,
+                            const intake::Context& ictx,
+                            intake::DropCandidate candidate,
+                            const store::DropRecord& earlier) {
+  auto in = intake::intake(ictx, std::move(candidate));
+  if (!in.staged && !is_rejection(in.staged.error())) {
+    return fail(in.staged.error());
+  }
+  ECLUSE_CHECK(
+      s.record(earlier.id,
+               "intake.retry",
+               {{"source", in.who.source},
+                {"previous",
+                 {{"stage", earlier.rejection->stage}, {"reason", earlier.rejection->reason}}}}));
+  ECLUSE_CHECK(s.state().retry(earlier.id, intake_rejection(in), intake_result(s, in)));
+  ECLUSE_CHECK(journal_intake(s, in));
+  if (!in.staged) {
+    return outcome(s, earlier.id, true);
+  }
+  return run_after_intake(s, *in.staged, true, in.who.source);
+}
+
 }  // namespace
 
 Result<IngestOutcome> ingest(const Session& s,
@@ -135,6 +188,9 @@ Result<IngestOutcome> ingest(const Session& s,
   ECLUSE_TRY(known, s.state().get_drop(candidate.who.id));
   if (known) {
     // Seen before: committed stages are not re-run; a rejected drop stays rejected.
+    if (retryable(*known)) {
+      return retry(s, ictx, std::move(candidate), *known);
+    }
     if (known->state == DropState::rejected) {
       return replay(s, std::move(*known), candidate.who.source);
     }

@@ -146,6 +146,31 @@ class SqliteStateStore final : public StateStore {
     return tx.commit();
   }
 
+  Status retry(const std::string& id,
+               const std::optional<Rejection>& why,
+               const StageRecord& result) override {
+    ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    ECLUSE_TRY(drop, get_drop(id));
+    if (!drop || drop->state != DropState::rejected || !drop->rejection
+        || (drop->rejection->stage != "intake" && drop->rejection->stage != "verify")) {
+      return fail(reason::k_state_illegal_transition,
+                  "drop " + id + " was not rejected before authentication: it cannot be retried",
+                  id);
+    }
+    const auto to = why ? DropState::rejected : DropState::received;
+    ECLUSE_TRY(upd,
+               Stmt::prepare(db(),
+                             "UPDATE drops SET state=?, updated_at=?, reject_stage=NULL, "
+                             "reject_reason=NULL, reject_message=NULL, reject_item=NULL "
+                             "WHERE id=? AND state='rejected'"));
+    ECLUSE_CHECK(upd.bind(1, to_string(to)).bind(2, result.committed_at).bind(3, id).run());
+    if (why) {
+      ECLUSE_CHECK(set_rejection(id, *why));
+    }
+    ECLUSE_CHECK(append_result(id, result));
+    return tx.commit();
+  }
+
   Result<std::optional<DropRecord>> get_drop(const std::string& id) override {
     ECLUSE_TRY(
         s, Stmt::prepare(db(), "SELECT " + std::string(k_drop_columns) + " FROM drops WHERE id=?"));

@@ -170,8 +170,12 @@ Result<VendorTrust> load_listed(const stdfs::path& dir,
 Result<std::optional<Listing>> read_listing(const stdfs::path& vdir, const std::string& vendor) {
   const auto p = vdir / "vendor.json";
   std::error_code ec;
-  if (!stdfs::exists(p, ec)) {
-    return std::optional<Listing>{};
+  (void)stdfs::symlink_status(p, ec);
+  if (ec == std::errc::no_such_file_or_directory) {
+    return std::optional<Listing>{};  // not pinned (a missing vendor directory too)
+  }
+  if (ec) {
+    return broken(p, ec.message());  // unreadable is our fault, never "unknown vendor"
   }
   ECLUSE_TRY(text, read_material(p));
   ECLUSE_TRY(l, parse_listing(text, vendor, p));
@@ -237,6 +241,10 @@ Result<Parsed> parse_additions(const X509Additions& add, const crypto::Algorithm
   }
   for (const auto& m : add.crls) {
     ECLUSE_TRY(crl, crypto::parse_crl(m.bytes, reason::k_trust_bad_material, m.name));
+    const auto& digest = crl.info().signature_digest;
+    if (!digest.empty() && !crypto::digest_allowed(digest, policy)) {
+      return bad(m.name, "CRL is signed with " + digest + ", which the policy refuses");
+    }
     p.crls.push_back(std::move(crl));
   }
   return p;

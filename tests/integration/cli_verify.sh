@@ -60,8 +60,11 @@ grep -q '"reason": "intake.replay"' "$t/out" || fail "no replay: $(cat "$t/out")
 [ "$("$bin" log | wc -l)" -eq $((before + 1)) ] || fail "replay did more than journal itself"
 
 # Rollback: 2.0.0 after 2.0.1 is refused until an engineer allows exactly that downgrade.
+# The drop first refused for want of trust runs again now (intake.retry): 2.0.1 is accepted,
+# so 2.0.0 is a rollback.
 expect_rc 1 "$bin" ingest --json "$demo/v2"
-grep -q '"reason": "intake.replay"' "$t/out" || fail "a rejected drop is not a replay when seen again"
+[ "$(reason_of)" = verify.rollback ] || fail "retried 2.0.0: $(reason_of)"
+"$bin" log | grep -q 'intake.retry' || fail "retry not journaled"
 bash "$here/scripts/make-demo-drop.sh" "$demo" 2.0.0 v200b >/dev/null
 expect_rc 1 "$bin" ingest --json "$demo/v200b"
 [ "$(reason_of)" = verify.rollback ] || fail "rollback: $(reason_of)"
@@ -72,6 +75,10 @@ expect_rc 0 "$bin" allow-downgrade acme cloud-agent prod 1.9.0 --reason "revert 
 bash "$here/scripts/make-demo-drop.sh" "$demo" 1.9.0 v190 >/dev/null
 expect_rc 0 "$bin" ingest --json "$demo/v190"
 grep -q '"state": "verified"' "$t/out" || fail "allowed downgrade not verified"
+# The refused 2.0.0 itself, once an engineer allows it, runs again and passes.
+expect_rc 0 "$bin" allow-downgrade acme cloud-agent prod 2.0.0 --reason "vendor asked us to stay on 2.0.0"
+expect_rc 0 "$bin" ingest --json "$demo/v2"
+grep -q '"state": "verified"' "$t/out" || fail "allowed 2.0.0 not verified on retry"
 bash "$here/scripts/make-demo-drop.sh" "$demo" 1.9.0 v190b >/dev/null
 expect_rc 1 "$bin" ingest --json "$demo/v190b"
 [ "$(reason_of)" = verify.version_reuse ] || fail "same version, other content: $(reason_of)"

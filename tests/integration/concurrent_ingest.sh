@@ -19,5 +19,20 @@ done
 [ "$(grep -l '^verified' "$t"/out* | wc -l)" -eq 1 ] || fail "not exactly one process verified the drop"
 [ "$(grep -l 'intake.replay' "$t"/out* | wc -l)" -eq 3 ] || fail "the other processes do not report a replay"
 [ "$("$bin" log | grep -c 'intake.received')" -eq 1 ] || fail "intake journaled more than once"
+# Different drops of one (vendor, product, channel) and version, at the same time: the version
+# checks are serialised per line, so exactly one is verified and the others reuse its version.
+for round in 1 2 3; do
+  pids=()
+  for i in 1 2 3; do
+    random_drop "$t/line$round-$i" 1 1 "3.$round"
+    "$bin" ingest "$t/line$round-$i" > "$t/line-out$round-$i" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  [ "$(grep -l '^verified' "$t"/line-out$round-* | wc -l)" -eq 1 ] \
+    || fail "round $round: not exactly one drop of version 3.$round verified: $(cat "$t"/line-out$round-*)"
+  [ "$(grep -l 'verify.version_reuse' "$t"/line-out$round-* | wc -l)" -eq 2 ] \
+    || fail "round $round: the other drops are not version reuses"
+done
 "$bin" log --verify >/dev/null || fail "journal chain broken by concurrent writers"
 echo "concurrent ingest: all checks passed"

@@ -105,6 +105,7 @@ inline constexpr Reason k_verify_rollback{"verify.rollback", Errc::rejected, "th
 inline constexpr Reason k_verify_version_reuse{"verify.version_reuse", Errc::rejected, "the same vendor, product, channel and version was accepted before with different content"};
 // Trust store and downgrade decisions (operator side: never the vendor's fault).
 inline constexpr Reason k_trust_broken{"trust.store_broken", Errc::unavailable, "the workspace trust store is unreadable or damaged (root, CRL, key or vendor.json): fix it, then retry"};
+inline constexpr Reason k_trust_root_expired{"trust.root_expired", Errc::unavailable, "the root pinned for the vendor is expired (or not yet valid): pin the vendor's current root, then retry"};
 inline constexpr Reason k_trust_crl_stale{"trust.crl_stale", Errc::unavailable, "a pinned CRL is past its nextUpdate (or not yet valid): import a fresh one, then retry"};
 inline constexpr Reason k_trust_bad_material{"trust.bad_material", Errc::invalid_argument, "trust add-vendor: a root, intermediate, CRL or key file is malformed or unsuitable"};
 inline constexpr Reason k_trust_vendor_conflict{"trust.vendor_conflict", Errc::failed_precondition, "trust add-vendor: the vendor is already pinned with the other kind of trust (X.509 or raw key)"};

@@ -59,7 +59,8 @@ struct CrlInfo {
   std::string sha256;  // of the DER encoding
   TimePoint this_update{};
   std::optional<TimePoint> next_update;
-  std::size_t revoked = 0;  // entries
+  std::size_t revoked = 0;       // entries
+  std::string signature_digest;  // "sha256", …; empty for Ed25519
 };
 
 json::Json to_json(const CrlInfo& c);

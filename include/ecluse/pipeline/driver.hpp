@@ -64,7 +64,10 @@ struct IngestOutcome {
 // pipeline rejects is an outcome (drop.state == rejected, with its reason), not an error;
 // errors are failures to evaluate (I/O, state store, trust store, internal), never blamed on
 // the vendor. A drop seen before resumes from its last committed stage; when nothing is left
-// to run it is a replay (outcome.replay, journaled as intake.replay) and does no work.
+// to run it is a replay (outcome.replay, journaled as intake.replay) and does no work. A drop
+// rejected before its content was authenticated (at intake or verify) runs again from intake
+// (journaled intake.retry): a corrupted transfer, a forged signature file or trust pinned too
+// late must not block the genuine drop with the same drop.json forever.
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
                              const store::ProgressFn& progress = {});

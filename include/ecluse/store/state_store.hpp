@@ -89,6 +89,14 @@ class StateStore {
                         const Rejection& why,
                         const StageRecord& result) = 0;
 
+  // Runs a drop again that was rejected before its content was authenticated (at intake or
+  // verify: a transfer error, a bad or missing signature, trust not yet pinned, a rollback
+  // not yet allowed): back to received with `result` (its new intake), or rejected again with
+  // `why`. The drop's earlier results stay. state.illegal_transition for any other drop.
+  virtual Status retry(const std::string& id,
+                       const std::optional<Rejection>& why,
+                       const StageRecord& result) = 0;
+
   virtual Result<std::optional<DropRecord>> get_drop(const std::string& id) = 0;
   // Drops whose id starts with prefix (hex), newest first.
   virtual Result<std::vector<DropRecord>> find_by_prefix(const std::string& prefix) = 0;

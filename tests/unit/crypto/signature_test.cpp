@@ -264,6 +264,37 @@ TEST_CASE("crypto::verify_cms builds the chain only to the vendor's pinned roots
   }
 }
 
+TEST_CASE("crypto::verify_cms refuses an intermediate restricted to other usages") {
+  auto spec = cert_spec("Acme TLS CA", true, test_now() - days(9), test_now() + days(9));
+  spec.ca_eku = {"serverAuth"};
+  const auto tls_ca = pki::issue(acme().root, spec);
+  const auto leaf = pki::issue(
+      tls_ca, cert_spec("Acme Via TLS CA", false, test_now() - days(9), test_now() + days(9)));
+  const auto r = verify(pki::sign_cms(k_content, leaf, {tls_ca.cert}), acme().anchors());
+  CHECK(reason_of(r) == "signature.not_code_signing");
+  CHECK(r.error().item.find("Acme TLS CA") != std::string::npos);
+  spec.cn = "Acme Code CA";
+  spec.ca_eku = {"codeSigning"};
+  const auto code_ca = pki::issue(acme().root, spec);
+  const auto ok = pki::issue(
+      code_ca, cert_spec("Acme Via Code CA", false, test_now() - days(9), test_now() + days(9)));
+  CHECK(reason_of(verify(pki::sign_cms(k_content, ok, {code_ca.cert}), acme().anchors()))
+        == "accepted");
+}
+
+TEST_CASE(
+    "crypto::verify_cms: an expired pinned root is the operator's problem, not the vendor's") {
+  const auto root =
+      pki::make_root(cert_spec("Old Root", true, test_now() - days(900), test_now() - days(1)));
+  const auto leaf = pki::issue(
+      root, cert_spec("Old Signing", false, test_now() - days(90), test_now() + days(9)));
+  ecluse::crypto::Anchors a;
+  a.roots.push_back(parsed(root.cert));
+  const auto r = verify(pki::sign_cms(k_content, leaf, {}), a);
+  CHECK(reason_of(r) == "trust.root_expired");
+  CHECK(r.error().code == ecluse::Errc::unavailable);
+}
+
 TEST_CASE("crypto::verify_cms requires the code-signing usage on the leaf") {
   const auto a = acme().anchors();
   const auto no_eku = acme().leaf_with([](pki::CertSpec& s) { s.eku.clear(); });

@@ -109,18 +109,66 @@ TEST_CASE("pipeline::ingest resumes a received drop at verify instead of calling
   CHECK(events(w, "verify.done") == 1);
 }
 
-TEST_CASE("pipeline::ingest keeps a rejected drop rejected and records the rejection once") {
+TEST_CASE("pipeline::ingest runs a drop rejected at intake again when it is submitted again") {
   TestWorkspace w;
   DropBuilder b;
-  b.fields["channel"] = "nightly";
   const auto dir = b.write(w.dir / "drop");
-  CHECK(ecluse::pipeline::ingest(w.s(), dir).value().drop.state == DropState::rejected);
+  ecluse::test::write_file(dir / "payload" / "README", "damaged in transfer\n");
+  const auto first = ecluse::pipeline::ingest(w.s(), dir).value();
+  CHECK(first.drop.state == DropState::rejected);
+  CHECK(first.drop.rejection->reason == "intake.artifact_size_mismatch");
+  SUBCASE("the same damage: rejected again, both attempts recorded") {
+    const auto again = ecluse::pipeline::ingest(w.s(), dir).value();
+    CHECK(again.already_known);
+    CHECK_FALSE(again.replay);
+    CHECK(again.drop.rejection->reason == "intake.artifact_size_mismatch");
+    CHECK(events(w, "intake.rejected") == 2);
+    CHECK(events(w, "intake.retry") == 1);
+  }
+  SUBCASE("the transfer repaired: the same drop.json is taken in and verified") {
+    ecluse::test::write_file(dir / "payload" / "README", b.files.at("README"));
+    const auto again = ecluse::pipeline::ingest(w.s(), dir).value();
+    CHECK(again.drop.id == first.drop.id);
+    CHECK(again.drop.state == DropState::verified);
+    CHECK_FALSE(again.drop.rejection);
+    CHECK(events(w, "verify.done") == 1);
+    const auto third = ecluse::pipeline::ingest(w.s(), dir).value();
+    REQUIRE(third.replay);
+    CHECK(third.replay->reason == "intake.replay");
+  }
+}
+
+TEST_CASE("pipeline::ingest: a forged signature file does not block the genuine drop") {
+  TestWorkspace w;
+  DropBuilder forged;
+  forged.sign = [](const std::string&) {
+    return std::optional<std::string>("forged bytes");
+  };
+  const auto bad = ecluse::pipeline::ingest(w.s(), forged.write(w.dir / "forged")).value();
+  CHECK(bad.drop.rejection->reason == "signature.malformed");
+  const auto good = ecluse::pipeline::ingest(w.s(), DropBuilder{}.write(w.dir / "genuine")).value();
+  CHECK(good.drop.id == bad.drop.id);
+  CHECK(good.drop.state == DropState::verified);
+}
+
+TEST_CASE("pipeline::ingest keeps a drop rejected after verify a replay") {
+  TestWorkspace w;
+  const auto dir = DropBuilder{}.write(w.dir / "drop");
+  const auto id = ecluse::pipeline::ingest(w.s(), dir).value().drop.id;
+  const ecluse::store::Rejection why{"unpack", "unpack.path_traversal", "test", "x"};
+  REQUIRE(w.s()
+              .state()
+              .reject(id,
+                      DropState::verified,
+                      why,
+                      {"unpack", DropState::rejected, ecluse::json::Json::object(), "t"})
+              .has_value());
   const auto again = ecluse::pipeline::ingest(w.s(), dir).value();
-  CHECK(again.already_known);
   REQUIRE(again.replay);
-  CHECK(again.replay->reason == "intake.replay");
-  CHECK(again.drop.rejection->reason == "drop.unknown_channel");
-  CHECK(events(w, "intake.rejected") == 1);
+  CHECK(again.drop.rejection->reason == "unpack.path_traversal");
+  CHECK(
+      w.s().state().retry(id, std::nullopt, {"intake", DropState::received, {}, "t"}).error().reason
+      == "state.illegal_transition");
 }
 
 TEST_CASE("pipeline::run_stage resumes after a crash between stages without re-running the first") {

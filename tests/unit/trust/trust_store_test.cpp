@@ -6,6 +6,9 @@
 #include <ecluse/trust/trust_store.hpp>
 
 #include <doctest/doctest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <chrono>
 #include <filesystem>
@@ -591,4 +594,77 @@ TEST_CASE("trust::TrustStore refuses PEM files with text outside their blocks") 
   const auto key = pki::Key::generate(pki::KeyType::ed25519).public_pem();
   expect_error(store.add_raw_key("rawpem", Material{"k.pem", key + "junk\n"}, test_now()),
                ecluse::reason::k_trust_bad_material);
+}
+
+namespace {
+
+// A CRL made here with the OpenSSL API, with or without a deltaCRLIndicator, signed with md.
+std::string raw_crl(const pki::Issued& issuer, bool delta, const EVP_MD* md) {
+  const auto cert_pem = issuer.cert.pem();
+  const auto key_pem = issuer.key.private_pem();
+  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  BIO* kb = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  X509* ca = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  REQUIRE(ca != nullptr);
+  REQUIRE(key != nullptr);
+  X509_CRL* crl = X509_CRL_new();
+  REQUIRE(X509_CRL_set_version(crl, 1) == 1);
+  REQUIRE(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) == 1);
+  ASN1_TIME* last = ASN1_TIME_set(nullptr, (test_now() - days(1)).time_since_epoch().count());
+  ASN1_TIME* next = ASN1_TIME_set(nullptr, (test_now() + days(7)).time_since_epoch().count());
+  REQUIRE(X509_CRL_set1_lastUpdate(crl, last) == 1);
+  REQUIRE(X509_CRL_set1_nextUpdate(crl, next) == 1);
+  ASN1_INTEGER* number = ASN1_INTEGER_new();
+  REQUIRE(ASN1_INTEGER_set(number, 7) == 1);
+  REQUIRE(X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) == 1);
+  if (delta) {
+    REQUIRE(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, number, 1, 0) == 1);
+  }
+  REQUIRE(X509_CRL_sign(crl, key, md) > 0);
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_CRL(crl, &der);
+  REQUIRE(n > 0);
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  ASN1_INTEGER_free(number);
+  ASN1_TIME_free(last);
+  ASN1_TIME_free(next);
+  X509_CRL_free(crl);
+  EVP_PKEY_free(key);
+  X509_free(ca);
+  BIO_free(cb);
+  BIO_free(kb);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("trust::TrustStore pins only complete CRLs signed with an allowed digest") {
+  TestWorkspace w;
+  TrustStore store(w.s().ws());
+  const auto& p = acme_pki();
+  const auto with_crl = [&](const std::string& crl) {
+    X509Additions add;
+    add.intermediates.push_back(Material{"ca.pem", p.intermediate.cert.pem()});
+    add.crls.push_back(Material{"ca.crl", crl});
+    return store.add_x509("acme", add, test_now());
+  };
+  expect_error(with_crl(raw_crl(p.intermediate, true, EVP_sha256())),
+               ecluse::reason::k_trust_bad_material);
+  expect_error(with_crl(raw_crl(p.intermediate, false, EVP_sha1())),
+               ecluse::reason::k_trust_bad_material);
+  REQUIRE(with_crl(raw_crl(p.intermediate, false, EVP_sha256())).has_value());
+}
+
+TEST_CASE("trust::TrustStore: an unreadable vendor.json is a broken store, not an unknown vendor") {
+  TestWorkspace w;
+  TrustStore store(w.s().ws());
+  const auto listing = w.s().ws().trust_dir() / "acme" / "vendor.json";
+  stdfs::remove(listing);
+  stdfs::create_symlink("vendor.json", listing);  // a loop: lstat works, reading fails
+  expect_error(store.load("acme"), ecluse::reason::k_trust_broken);
+  stdfs::remove(listing);
+  stdfs::create_directory(listing);  // not a file
+  expect_error(store.load("acme"), ecluse::reason::k_trust_broken);
 }

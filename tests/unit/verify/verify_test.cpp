@@ -481,18 +481,19 @@ TEST_CASE("verify: a downgrade allowance lets exactly one lower drop through") {
                                         ""})
               .has_value());
 
-  // The refused drop.json is a replay: it stays rejected and uses nothing.
-  const auto replayed = ecluse::pipeline::ingest(w.s(), w.dir / "v1.2.2-a");
-  REQUIRE(replayed.has_value());
-  REQUIRE(replayed->replay.has_value());
-  CHECK(replayed->drop.id == refused.id);
-  CHECK(replayed->drop.state == DropState::rejected);
-  REQUIRE(w.s().state().downgrade_allowances().value().size() == 1);
-  CHECK(w.s().state().downgrade_allowances().value()[0].used_by.empty());
-
-  b.files["README"] = "demo product, rebuilt\n";
-  const auto allowed = expect_verified(w, b, "v1.2.2-b");
-  auto e = verify_evidence(w, allowed.id);
+  // Submitted again after the allowance, the refused drop runs again and uses it.
+  const auto retried = ecluse::pipeline::ingest(w.s(), w.dir / "v1.2.2-a");
+  REQUIRE(retried.has_value());
+  CHECK_FALSE(retried->replay.has_value());
+  CHECK(retried->drop.id == refused.id);
+  CHECK(retried->drop.state == DropState::verified);
+  Json e;
+  const auto results = w.s().state().stage_results(refused.id).value();
+  for (const auto& r : results) {
+    if (r.stage == "verify" && r.state_after == DropState::verified) {
+      e = r.evidence;
+    }
+  }
   CHECK(e["version"]["version"] == "1.2.2");
   CHECK(e["version"]["baseline"]["version"] == "1.2.3");
   CHECK(e["version"]["baseline"]["drop"] == first.id);
@@ -500,18 +501,18 @@ TEST_CASE("verify: a downgrade allowance lets exactly one lower drop through") {
   CHECK(e["version"]["downgrade_allowance"]["actor"] == "alice");
   auto allowances = w.s().state().downgrade_allowances().value();
   REQUIRE(allowances.size() == 1);
-  CHECK(allowances[0].used_by == allowed.id);
+  CHECK(allowances[0].used_by == refused.id);
 
-  // Used once: the next 1.2.2 or lower drop is refused again.
-  b.files["README"] = "demo product, third build\n";
-  const auto again = expect_rejected(w, b, "v1.2.2-c", "verify.version_reuse");
-  CHECK(again.rejection->item == allowed.id);
+  // Used once: another 1.2.2 reuses the version, and a lower one is a rollback again.
+  b.files["README"] = "demo product, rebuilt\n";
+  const auto again = expect_rejected(w, b, "v1.2.2-b", "verify.version_reuse");
+  CHECK(again.rejection->item == refused.id);
   b.fields["version"] = "1.2.1";
   const auto lower = expect_rejected(w, b, "v1.2.1", "verify.rollback");
   CHECK(lower.rejection->item == first.id);
   allowances = w.s().state().downgrade_allowances().value();
   REQUIRE(allowances.size() == 1);
-  CHECK(allowances[0].used_by == allowed.id);
+  CHECK(allowances[0].used_by == refused.id);
 }
 
 TEST_CASE("verify: verify::verify spends an allowance on one drop only, and commits nothing") {
@@ -614,11 +615,15 @@ TEST_CASE("verify: a drop rejected at verify changes nothing in quarantine but i
   // The quarantined evidence is still drop.json's exact bytes.
   CHECK(read_file(w.s().ws().drops_dir() / id / "drop.json") == read_file(dir / "drop.json"));
 
-  // Ingesting it again is a replay that re-runs nothing.
+  // Submitted again, a drop rejected before authentication runs again (intake.retry) and is
+  // rejected again for the same reason: its history keeps both attempts.
   const auto again = ecluse::pipeline::ingest(w.s(), dir);
   REQUIRE(again.has_value());
-  CHECK(again->replay.has_value());
-  CHECK(w.s().state().stage_results(id).value().size() == 2);
+  CHECK_FALSE(again->replay.has_value());
+  CHECK(again->drop.state == DropState::rejected);
+  CHECK(again->drop.rejection->reason == "signature.content_mismatch");
+  CHECK(w.s().state().stage_results(id).value().size() == 4);
+  CHECK(events(w, "intake.retry") == 1);
 }
 
 TEST_CASE("verify: a broken trust store is an error, the drop stays received until it is fixed") {
