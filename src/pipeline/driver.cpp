@@ -132,7 +132,12 @@ Result<IngestOutcome> run_after_intake(const Session& s,
                    ECLUSE_TRY(evidence, stage_evidence(s, staged.id(), k_verify.name));
                    return verify::reload(staged, std::move(evidence));
                  }));
-  (void)verified;  // the input of unpack once it exists
+  if (ran && verified) {
+    const auto& version = verified->evidence().value("version", json::Json::object());
+    if (version.contains("downgrade_allowance") && version.at("downgrade_allowance").is_object()) {
+      ECLUSE_CHECK(s.record(staged.id(), "verify.downgrade_used", version));
+    }
+  }
   if (already_known && !ran) {
     ECLUSE_TRY(record, s.state().get_drop(staged.id()));
     if (record) {

@@ -60,8 +60,19 @@ Result<json::Json> check_version(const Context& ctx, const intake::StagedDrop& s
   if (!base.version || mine > *base.version) {
     return e;
   }
+  // An allowance names the version as the engineer typed it: 1.5 allows 1.5.0 too.
+  std::string allowed_text = mine.text();
+  ECLUSE_TRY(allowances, ctx.state.downgrade_allowances());
+  for (const auto& a : allowances) {
+    const auto v = Version::parse(a.version);
+    if (a.vendor == who.vendor && a.product == who.product && a.channel == who.channel && v
+        && *v == mine && (a.used_by.empty() || a.used_by == who.id)) {
+      allowed_text = a.version;
+      break;
+    }
+  }
   store::DowngradeAllowance wanted{
-      who.vendor, who.product, who.channel, mine.text(), {}, {}, {}, {}};
+      who.vendor, who.product, who.channel, allowed_text, {}, {}, {}, {}};
   ECLUSE_TRY(allowance, ctx.state.use_downgrade_allowance(wanted, who.id));
   if (!allowance) {
     return fail(reason::k_verify_rollback,
@@ -70,7 +81,8 @@ Result<json::Json> check_version(const Context& ctx, const intake::StagedDrop& s
                     + "); an engineer may allow it: ecluse allow-downgrade",
                 base.drop);
   }
-  e["downgrade_allowance"] = {{"reason", allowance->reason},
+  e["downgrade_allowance"] = {{"version", allowance->version},
+                              {"reason", allowance->reason},
                               {"actor", allowance->actor},
                               {"created_at", allowance->created_at}};
   return e;

@@ -757,3 +757,19 @@ TEST_CASE(
   CHECK(*report->signing_time == claimed);
   CHECK(report->validated_at == claimed);
 }
+
+TEST_CASE("verify: an allowance matches equal versions however written, and its use is journaled") {
+  TestWorkspace w;
+  DropBuilder b;
+  b.fields["version"] = "1.3.0";
+  expect_verified(w, b, "v1.3.0");
+  REQUIRE(w.s()
+              .state()
+              .add_downgrade_allowance(
+                  {"acme", "cloud", "prod", "1.2", "pin 1.2 for CHG-9", "carol", "", ""})
+              .has_value());
+  b.fields["version"] = "1.2.0";
+  const auto allowed = expect_verified(w, b, "v1.2.0");
+  CHECK(verify_evidence(w, allowed.id)["version"]["downgrade_allowance"]["version"] == "1.2");
+  CHECK(events(w, "verify.downgrade_used") == 1);
+}
