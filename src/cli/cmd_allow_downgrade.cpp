@@ -84,10 +84,11 @@ int run_allow(const GlobalOptions& g, const DowngradeOptions& o) {
                                     session->actor(),
                                     format_utc(session->clock().now()),
                                     {}};
-  if (auto ok = session->state().add_downgrade_allowance(a); !ok) {
+  // Journaled first: an allowance that exists is always on the record.
+  if (auto ok = session->record("", "verify.downgrade_allowed", allowance_json(a)); !ok) {
     return report(ok.error(), o.json);
   }
-  if (auto ok = session->record("", "verify.downgrade_allowed", allowance_json(a)); !ok) {
+  if (auto ok = session->state().add_downgrade_allowance(a); !ok) {
     return report(ok.error(), o.json);
   }
   out(o.json ? json::dump_pretty(allowance_json(a)) + "\n"
