@@ -66,6 +66,18 @@ TEST_CASE("workspace::Config::from_json refuses unknown keys and bad values") {
   SUBCASE("wrong schema") {
     config["schema"] = "ecluse.config/v9";
   }
+  SUBCASE("unknown digest in the signature policy") {
+    config["signature_policy"]["digests"] = {"sha256", "sha3-512"};
+  }
+  SUBCASE("RSA minimum out of range") {
+    config["signature_policy"]["rsa_min_bits"] = 512;
+  }
+  SUBCASE("unknown signature policy key") {
+    config["signature_policy"]["allow_everything"] = true;
+  }
+  SUBCASE("ed25519 not a boolean") {
+    config["signature_policy"]["ed25519"] = "yes";
+  }
   ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
   const auto r = Workspace::open(d / "ws");
   REQUIRE_FALSE(r.has_value());
@@ -78,4 +90,22 @@ TEST_CASE("workspace::resolve_dir prefers the flag, then ECLUSE_WORKSPACE, then 
   CHECK(ecluse::workspace::resolve_dir("") == "/from/env");
   ::unsetenv("ECLUSE_WORKSPACE");
   CHECK(ecluse::workspace::resolve_dir("") == ".");
+}
+
+TEST_CASE("workspace::Config reads the signature policy, defaults included") {
+  ecluse::test::TempDir d;
+  REQUIRE(ecluse::workspace::init(d / "ws").has_value());
+  auto config = ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
+  CHECK(config["signature_policy"]["digests"]
+        == ecluse::json::Json({"sha256", "sha384", "sha512"}));
+  CHECK(config["signature_policy"]["rsa_min_bits"] == 2048);
+  config["signature_policy"] = {{"rsa_min_bits", 3072}, {"ec_curves", {"P-384"}}};
+  ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
+  const auto ws = Workspace::open(d / "ws");
+  REQUIRE(ws.has_value());
+  const auto& p = ws->config().signature_policy;
+  CHECK(p.rsa_min_bits == 3072);
+  CHECK(p.ec_curves == std::vector<std::string>{"P-384"});
+  CHECK(p.digests.size() == 3);
+  CHECK(p.ed25519);
 }
