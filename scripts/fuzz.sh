@@ -13,13 +13,13 @@ if ! command -v clang++ >/dev/null; then
   exit 3
 fi
 core=(src/core/reasons.cpp src/core/json.cpp src/core/clock.cpp src/core/version.cpp
-      src/core/base64.cpp src/crypto/sha256.cpp)
+      src/core/base64.cpp src/crypto/sha256.cpp src/crypto/openssl.cpp)
 case "$target" in
   drop_manifest)
     srcs=("${core[@]}" src/intake/drop_manifest.cpp src/intake/artifact_path.cpp
           tests/fuzz/drop_manifest_fuzz.cpp) ;;
   signature)
-    srcs=("${core[@]}" src/crypto/openssl.cpp src/crypto/x509.cpp src/crypto/policy.cpp
+    srcs=("${core[@]}" src/crypto/x509.cpp src/crypto/policy.cpp
           src/crypto/cms_verify.cpp src/crypto/raw_verify.cpp tests/fuzz/signature_fuzz.cpp) ;;
   *) echo "unknown fuzz target $target (drop_manifest, signature)" >&2; exit 2 ;;
 esac

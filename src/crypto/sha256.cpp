@@ -2,8 +2,9 @@
 // error-checked EVP digest; every OpenSSL status is compared with exactly 1.
 #include <ecluse/crypto/sha256.hpp>
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
+
+#include "openssl.hpp"
 
 namespace ecluse::crypto {
 
@@ -12,18 +13,6 @@ namespace {
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
-
-tl::unexpected<Error> openssl_failure(std::string_view what) {
-  std::string detail;
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    std::array<char, 256> buf{};
-    ERR_error_string_n(e, buf.data(), buf.size());
-    detail += detail.empty() ? "" : "; ";
-    detail += buf.data();
-  }
-  return fail(reason::k_internal_crypto,
-              std::string(what) + ": " + (detail.empty() ? "unknown" : detail));
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') {
@@ -79,7 +68,7 @@ Result<Sha256> Sha256::create() {
   auto impl = std::make_unique<Impl>();
   impl->ctx.reset(EVP_MD_CTX_new());
   if (!impl->ctx || EVP_DigestInit_ex(impl->ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return openssl_failure("cannot initialise SHA-256");
+    return ossl::failure("cannot initialise SHA-256");
   }
   return Sha256(std::move(impl));
 }
@@ -89,7 +78,7 @@ Status Sha256::update(std::string_view bytes) {
     return fail(reason::k_internal_crypto, "sha256 update after finish");
   }
   if (!bytes.empty() && EVP_DigestUpdate(m_impl->ctx.get(), bytes.data(), bytes.size()) != 1) {
-    return openssl_failure("cannot update SHA-256");
+    return ossl::failure("cannot update SHA-256");
   }
   return {};
 }
@@ -102,7 +91,7 @@ Result<Digest> Sha256::finish() {
   std::array<std::uint8_t, Digest::k_size> out{};
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(m_impl->ctx.get(), out.data(), &len) != 1 || len != Digest::k_size) {
-    return openssl_failure("cannot finish SHA-256");
+    return ossl::failure("cannot finish SHA-256");
   }
   return Digest(out);
 }
