@@ -149,6 +149,33 @@ Status check_pss(const X509_ALGOR* psig, const AlgorithmPolicy& policy) {
 }
 
 // The signer's digest, signature algorithm and padding, checked against the policy.
+// The signature algorithm: its digest (or PSS hashes) and its RSA padding, if any.
+Status check_signature_scheme(const X509_ALGOR* psig,
+                              const AlgorithmPolicy& policy,
+                              CmsReport& report) {
+  const int sig_nid = algor_nid(psig);
+  report.signature_algorithm = sig_nid == NID_undef ? "unknown" : OBJ_nid2ln(sig_nid);
+  if (sig_nid == NID_rsassaPss) {
+    report.padding = "pss";
+    return check_pss(psig, policy);
+  }
+  int md_nid = NID_undef;
+  int pk_nid = NID_undef;
+  if (sig_nid != NID_rsaEncryption && OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) != 1) {
+    return fail(
+        reason::k_sig_algorithm,
+        "drop.json.sig: signature algorithm " + report.signature_algorithm + " is not supported",
+        k_sig_item);
+  }
+  if (sig_nid == NID_rsaEncryption || pk_nid == NID_rsaEncryption) {
+    report.padding = "pkcs1";
+  }
+  return md_nid == NID_undef
+             ? Status{}
+             : check_digest(ossl::digest_name(md_nid), policy, "the signature algorithm");
+}
+
+// The signer's digest, signature algorithm and padding, checked against the policy.
 Status check_signer_algorithms(CMS_SignerInfo* si,
                                const AlgorithmPolicy& policy,
                                CmsReport& report) {
@@ -157,27 +184,7 @@ Status check_signer_algorithms(CMS_SignerInfo* si,
   CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &pdig, &psig);
   report.digest = ossl::digest_name(algor_nid(pdig));
   ECLUSE_CHECK(check_digest(report.digest, policy, "the CMS signature"));
-  const int sig_nid = algor_nid(psig);
-  report.signature_algorithm = sig_nid == NID_undef ? "unknown" : OBJ_nid2ln(sig_nid);
-  if (sig_nid == NID_rsassaPss) {
-    report.padding = "pss";
-    ECLUSE_CHECK(check_pss(psig, policy));
-  } else {
-    int md_nid = NID_undef;
-    int pk_nid = NID_undef;
-    if (sig_nid != NID_rsaEncryption && OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) != 1) {
-      return fail(
-          reason::k_sig_algorithm,
-          "drop.json.sig: signature algorithm " + report.signature_algorithm + " is not supported",
-          k_sig_item);
-    }
-    if (md_nid != NID_undef) {
-      ECLUSE_CHECK(check_digest(ossl::digest_name(md_nid), policy, "the signature algorithm"));
-    }
-    if (sig_nid == NID_rsaEncryption || pk_nid == NID_rsaEncryption) {
-      report.padding = "pkcs1";
-    }
-  }
+  ECLUSE_CHECK(check_signature_scheme(psig, policy, report));
   if (!report.padding.empty()
       && std::find(policy.rsa_padding.begin(), policy.rsa_padding.end(), report.padding)
              == policy.rsa_padding.end()) {
@@ -193,11 +200,15 @@ std::optional<TimePoint> claimed_signing_time(CMS_SignerInfo* si) {
   if (idx < 0) {
     return std::nullopt;
   }
-  const ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
-  if (t == nullptr || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME)) {
-    return std::nullopt;
+  X509_ATTRIBUTE* attr = CMS_signed_get_attr(si, idx);
+  const auto* t =
+      static_cast<const ASN1_TIME*>(X509_ATTRIBUTE_get0_data(attr, 0, V_ASN1_UTCTIME, nullptr));
+  if (t == nullptr) {
+    t = static_cast<const ASN1_TIME*>(
+        X509_ATTRIBUTE_get0_data(attr, 0, V_ASN1_GENERALIZEDTIME, nullptr));
   }
-  return ossl::to_time_point(t->value.utctime);
+  ERR_clear_error();
+  return t == nullptr ? std::nullopt : ossl::to_time_point(t);
 }
 
 // Digests content exactly as given (binary: no MIME canonicalisation) through the SignedData's
@@ -465,17 +476,13 @@ Status check_revocation(const std::vector<ossl::X509Ptr>& chain,
   return {};
 }
 
-Result<CmsReport> verify_parsed(CMS_ContentInfo* cms,
-                                std::string_view content,
-                                const Anchors& anchors,
-                                const AlgorithmPolicy& policy,
-                                TimePoint at) {
-  CmsReport report;
-  report.validated_at = at;
-  ECLUSE_TRY(si, only_signer(cms));
-  ECLUSE_TRY(signer, signer_certificate(cms, si));
-  report.signer = ossl::cert_info(signer.get(), ossl::der_of(signer.get()));
-  report.signing_time = claimed_signing_time(si);
+// The signer as a key holder: its algorithms and key under the policy, and its signature over
+// the exact content.
+Status check_signer(CMS_ContentInfo* cms,
+                    CMS_SignerInfo* si,
+                    std::string_view content,
+                    const AlgorithmPolicy& policy,
+                    CmsReport& report) {
   ECLUSE_CHECK(check_signer_algorithms(si, policy, report));
   if (auto why = key_refusal(report.signer.key, policy)) {
     return fail(reason::k_sig_weak_key,
@@ -489,15 +496,38 @@ Result<CmsReport> verify_parsed(CMS_ContentInfo* cms,
                 "Ed25519 key as a raw key, or have it sign with ECDSA or RSA",
                 report.signer.subject);
   }
-  ECLUSE_CHECK(check_signature_value(cms, si, content));
-  ECLUSE_TRY(chain, build_chain(cms, signer.get(), anchors, at));
+  return check_signature_value(cms, si, content);
+}
+
+// The signer's certificate as the vendor's: chain, chain algorithms, usage, revocation.
+Status check_signer_chain(CMS_ContentInfo* cms,
+                          X509* signer,
+                          const Anchors& anchors,
+                          const AlgorithmPolicy& policy,
+                          CmsReport& report) {
+  ECLUSE_TRY(chain, build_chain(cms, signer, anchors, report.validated_at));
   for (const auto& x : chain) {
     report.chain.push_back(ossl::cert_info(x.get(), ossl::der_of(x.get())));
   }
   ECLUSE_CHECK(check_chain_algorithms(chain, policy));
-  ECLUSE_CHECK(check_code_signing(signer.get()));
+  ECLUSE_CHECK(check_code_signing(signer));
   ECLUSE_CHECK(check_intermediate_usage(chain));
-  ECLUSE_CHECK(check_revocation(chain, anchors, at, report));
+  return check_revocation(chain, anchors, report.validated_at, report);
+}
+
+Result<CmsReport> verify_parsed(CMS_ContentInfo* cms,
+                                std::string_view content,
+                                const Anchors& anchors,
+                                const AlgorithmPolicy& policy,
+                                TimePoint at) {
+  CmsReport report;
+  report.validated_at = at;
+  ECLUSE_TRY(si, only_signer(cms));
+  ECLUSE_TRY(signer, signer_certificate(cms, si));
+  report.signer = ossl::cert_info(signer.get(), ossl::der_of(signer.get()));
+  report.signing_time = claimed_signing_time(si);
+  ECLUSE_CHECK(check_signer(cms, si, content, policy, report));
+  ECLUSE_CHECK(check_signer_chain(cms, signer.get(), anchors, policy, report));
   return report;
 }
 

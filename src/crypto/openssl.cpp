@@ -66,7 +66,7 @@ std::string curve_name(const EVP_PKEY* key) {
     ERR_clear_error();
     return "unknown";
   }
-  const std::string g(group.data(), len);
+  std::string g(group.data(), len);
   if (g == "prime256v1" || g == "P-256") {
     return "P-256";
   }

@@ -102,6 +102,43 @@ Result<IngestOutcome> replay(const Session& s,
   return IngestOutcome{std::move(earlier), true, std::move(why)};
 }
 
+// The verify stage of a drop: run (ran = true) or reloaded; nullopt when rejected. Drops of
+// one (vendor, product, channel) are verified one at a time: the version checks read the line
+// and the verdict is committed before another drop of the line is checked.
+Result<std::optional<verify::VerifiedDrop>> verify_stage(const Session& s,
+                                                         const intake::StagedDrop& staged,
+                                                         bool& ran) {
+  const auto& who = staged.identity();
+  ECLUSE_TRY(line_lock,
+             fs::lock_exclusive(
+                 s.ws().locks_dir()
+                     / ("line-" + who.vendor + "-" + who.product + "-" + who.channel + ".lock"),
+                 reason::k_workspace_io));
+  const verify::Context vctx{s.ws(), s.state(), s.clock()};
+  return run_stage<verify::VerifiedDrop>(
+      s,
+      staged.id(),
+      k_verify,
+      [&] {
+        ran = true;
+        auto r = verify::verify(vctx, staged);
+        return StageRun<verify::VerifiedDrop>{std::move(r.out), std::move(r.evidence)};
+      },
+      [&]() -> Result<verify::VerifiedDrop> {
+        ECLUSE_TRY(evidence, stage_evidence(s, staged.id(), k_verify.name));
+        return verify::reload(staged, std::move(evidence));
+      });
+}
+
+// Journals the use of a downgrade allowance by a drop verify just accepted.
+Status journal_downgrade_use(const Session& s, const verify::VerifiedDrop& verified) {
+  const auto version = verified.evidence().value("version", json::Json::object());
+  if (version.contains("downgrade_allowance") && version.at("downgrade_allowance").is_object()) {
+    return s.record(verified.id(), "verify.downgrade_used", version);
+  }
+  return {};
+}
+
 // The stages after intake, from whatever state the drop was left in. Each later stage joins
 // this list through run_stage(), which reloads committed stages instead of re-running them.
 Result<IngestOutcome> run_after_intake(const Session& s,
@@ -109,34 +146,9 @@ Result<IngestOutcome> run_after_intake(const Session& s,
                                        bool already_known,
                                        const std::string& source) {
   bool ran = false;
-  const verify::Context vctx{s.ws(), s.state(), s.clock()};
-  // Drops of one (vendor, product, channel) are verified one at a time: the version checks
-  // read the line and the verdict is committed before another drop of the line is checked.
-  const auto& who = staged.identity();
-  ECLUSE_TRY(line_lock,
-             fs::lock_exclusive(
-                 s.ws().locks_dir()
-                     / ("line-" + who.vendor + "-" + who.product + "-" + who.channel + ".lock"),
-                 reason::k_workspace_io));
-  ECLUSE_TRY(verified,
-             run_stage<verify::VerifiedDrop>(
-                 s,
-                 staged.id(),
-                 k_verify,
-                 [&] {
-                   ran = true;
-                   auto r = verify::verify(vctx, staged);
-                   return StageRun<verify::VerifiedDrop>{std::move(r.out), std::move(r.evidence)};
-                 },
-                 [&]() -> Result<verify::VerifiedDrop> {
-                   ECLUSE_TRY(evidence, stage_evidence(s, staged.id(), k_verify.name));
-                   return verify::reload(staged, std::move(evidence));
-                 }));
+  ECLUSE_TRY(verified, verify_stage(s, staged, ran));
   if (ran && verified) {
-    const auto& version = verified->evidence().value("version", json::Json::object());
-    if (version.contains("downgrade_allowance") && version.at("downgrade_allowance").is_object()) {
-      ECLUSE_CHECK(s.record(staged.id(), "verify.downgrade_used", version));
-    }
+    ECLUSE_CHECK(journal_downgrade_use(s, *verified));
   }
   if (already_known && !ran) {
     ECLUSE_TRY(record, s.state().get_drop(staged.id()));
