@@ -223,31 +223,48 @@ Status check_ca(const crypto::Certificate& c,
   return {};
 }
 
-Result<Parsed> parse_additions(const X509Additions& add, const crypto::AlgorithmPolicy& policy) {
-  Parsed p;
-  for (const auto& m : add.roots) {
-    ECLUSE_TRY(certs, crypto::parse_certificates(m.bytes, reason::k_trust_bad_material, m.name));
-    for (auto& c : certs) {
-      ECLUSE_CHECK(check_ca(c, m.name, true, policy));
-      p.roots.push_back(std::move(c));
-    }
+Status check_cas(const std::vector<crypto::Certificate>& certs,
+                 const std::string& item,
+                 bool roots,
+                 const crypto::AlgorithmPolicy& policy) {
+  for (const auto& c : certs) {
+    ECLUSE_CHECK(check_ca(c, item, roots, policy));
   }
-  for (const auto& m : add.intermediates) {
+  return {};
+}
+
+// Every certificate of every file, each a CA (a self-signed one for roots) the policy allows.
+Result<std::vector<crypto::Certificate>> parse_cas(const std::vector<Material>& files,
+                                                   bool roots,
+                                                   const crypto::AlgorithmPolicy& policy) {
+  std::vector<crypto::Certificate> out;
+  for (const auto& m : files) {
     ECLUSE_TRY(certs, crypto::parse_certificates(m.bytes, reason::k_trust_bad_material, m.name));
-    for (auto& c : certs) {
-      ECLUSE_CHECK(check_ca(c, m.name, false, policy));
-      p.intermediates.push_back(std::move(c));
-    }
+    ECLUSE_CHECK(check_cas(certs, m.name, roots, policy));
+    std::move(certs.begin(), certs.end(), std::back_inserter(out));
   }
-  for (const auto& m : add.crls) {
+  return out;
+}
+
+Result<std::vector<crypto::Crl>> parse_crls(const std::vector<Material>& files,
+                                            const crypto::AlgorithmPolicy& policy) {
+  std::vector<crypto::Crl> out;
+  for (const auto& m : files) {
     ECLUSE_TRY(crl, crypto::parse_crl(m.bytes, reason::k_trust_bad_material, m.name));
     const auto& digest = crl.info().signature_digest;
     if (!digest.empty() && !crypto::digest_allowed(digest, policy)) {
       return bad(m.name, "CRL is signed with " + digest + ", which the policy refuses");
     }
-    p.crls.push_back(std::move(crl));
+    out.push_back(std::move(crl));
   }
-  return p;
+  return out;
+}
+
+Result<Parsed> parse_additions(const X509Additions& add, const crypto::AlgorithmPolicy& policy) {
+  ECLUSE_TRY(roots, parse_cas(add.roots, true, policy));
+  ECLUSE_TRY(intermediates, parse_cas(add.intermediates, false, policy));
+  ECLUSE_TRY(crls, parse_crls(add.crls, policy));
+  return Parsed{std::move(roots), std::move(intermediates), std::move(crls)};
 }
 
 // The CA among `cas` that issued crl, or nullptr.
@@ -262,6 +279,7 @@ const crypto::Certificate* crl_issuer(const crypto::Crl& crl,
 }
 
 struct Change {
+  stdfs::path vdir;  // trust/VENDOR
   Listing listing;
   json::Json summary;
   std::vector<std::pair<stdfs::path, std::string>> files;  // (dir, fingerprint) → pem below
@@ -270,23 +288,40 @@ struct Change {
 
 void add_cert(Change& ch,
               std::vector<std::string>& list,
-              const stdfs::path& dir,
               const crypto::Certificate& c,
               const char* what) {
   if (contains(list, c.info().sha256)) {
     return;
   }
   list.push_back(c.info().sha256);
-  ch.files.emplace_back(dir, c.info().sha256);
+  ch.files.emplace_back(ch.vdir / what, c.info().sha256);
   ch.pems.push_back(c.pem());
   ch.summary["added"][what].push_back(c.info().sha256);
+}
+
+void erase_value(std::vector<std::string>& list, const std::string& v) {
+  list.erase(std::remove(list.begin(), list.end(), v), list.end());
+}
+
+// Drops `old` from the change: from the listing and, when it was added in this request, from
+// the summary's additions.
+void replace_crl(Change& ch, const crypto::Crl& old) {
+  const auto& fp = old.info().sha256;
+  erase_value(ch.listing.crls, fp);
+  ch.summary["replaced_crls"].push_back(fp);
+  auto& added = ch.summary["added"]["crls"];
+  for (auto a = added.begin(); a != added.end(); ++a) {
+    if (*a == fp) {
+      added.erase(a);
+      return;
+    }
+  }
 }
 
 // A new CRL replaces the pinned CRL of the same issuer (on disk, or added earlier in the same
 // request) when it is newer; an older or equally old one is refused.
 Status add_crl(Change& ch,
                std::vector<const crypto::Crl*>& pinned,
-               const stdfs::path& dir,
                const crypto::Crl& crl,
                const crypto::Certificate& issuer,
                const std::string& item) {
@@ -294,32 +329,69 @@ Status add_crl(Change& ch,
     return {};
   }
   for (auto it = pinned.begin(); it != pinned.end();) {
-    const auto* old = *it;
-    if (!crypto::crl_issued_by(*old, issuer)) {
+    if (!crypto::crl_issued_by(**it, issuer)) {
       ++it;
       continue;
     }
-    if (old->info().this_update >= crl.info().this_update) {
+    if ((*it)->info().this_update >= crl.info().this_update) {
       return bad(item, "is not newer than the pinned CRL of '" + issuer.info().subject + "'");
     }
-    auto& l = ch.listing.crls;
-    l.erase(std::remove(l.begin(), l.end(), old->info().sha256), l.end());
-    ch.summary["replaced_crls"].push_back(old->info().sha256);
-    auto& added = ch.summary["added"]["crls"];
-    for (auto a = added.begin(); a != added.end(); ++a) {
-      if (*a == old->info().sha256) {
-        added.erase(a);
-        break;
-      }
-    }
+    replace_crl(ch, **it);
     it = pinned.erase(it);
   }
   pinned.push_back(&crl);
   ch.listing.crls.push_back(crl.info().sha256);
-  ch.files.emplace_back(dir, crl.info().sha256);
+  ch.files.emplace_back(ch.vdir / "crls", crl.info().sha256);
   ch.pems.push_back(crl.pem());
   ch.summary["added"]["crls"].push_back(crl.info().sha256);
   return {};
+}
+
+// Every CA the vendor will have: pinned now, or added by this request.
+std::vector<const crypto::Certificate*> all_cas(const VendorTrust& current, const Parsed& parsed) {
+  std::vector<const crypto::Certificate*> cas;
+  for (const auto* list : {&current.anchors.roots,
+                           &current.anchors.intermediates,
+                           &parsed.roots,
+                           &parsed.intermediates}) {
+    for (const auto& c : *list) {
+      cas.push_back(&c);
+    }
+  }
+  return cas;
+}
+
+// The change that pins `parsed` on top of `current` (ch holds the current listing).
+Result<Change> x509_change(Change ch,
+                           const VendorTrust& current,
+                           const Parsed& parsed,
+                           const X509Additions& add) {
+  ch.summary["added"] = {{"roots", json::Json::array()},
+                         {"intermediates", json::Json::array()},
+                         {"crls", json::Json::array()}};
+  ch.summary["replaced_crls"] = json::Json::array();
+  for (const auto& c : parsed.roots) {
+    add_cert(ch, ch.listing.roots, c, "roots");
+  }
+  for (const auto& c : parsed.intermediates) {
+    add_cert(ch, ch.listing.intermediates, c, "intermediates");
+  }
+  const auto cas = all_cas(current, parsed);
+  std::vector<const crypto::Crl*> pinned;
+  for (const auto& c : current.anchors.crls) {
+    pinned.push_back(&c);
+  }
+  for (std::size_t i = 0; i < parsed.crls.size(); ++i) {
+    const auto* issuer = crl_issuer(parsed.crls[i], cas);
+    if (issuer == nullptr) {
+      return bad(add.crls[i].name,
+                 "CRL of '" + parsed.crls[i].info().issuer
+                     + "' is not signed by any of the vendor's roots or intermediates");
+    }
+    ECLUSE_CHECK(add_crl(ch, pinned, parsed.crls[i], *issuer, add.crls[i].name));
+  }
+  ch.listing.kind = Kind::x509;
+  return ch;
 }
 
 Status apply(const stdfs::path& vdir, const std::string& vendor, const Change& ch) {
@@ -409,40 +481,13 @@ Result<json::Json> TrustStore::add_x509(const std::string& vendor,
     return fail(reason::k_usage, "vendor '" + vendor + "' has no root yet: give --root", vendor);
   }
   ECLUSE_TRY(listing, read_listing(vdir, vendor));
-  Change ch{listing.value_or(Listing{}), {{"vendor", vendor}, {"kind", "x509"}}, {}, {}};
-  ch.summary["added"] = {{"roots", json::Json::array()},
-                         {"intermediates", json::Json::array()},
-                         {"crls", json::Json::array()}};
-  ch.summary["replaced_crls"] = json::Json::array();
-  std::vector<const crypto::Certificate*> cas;
-  for (const auto* list : {&current.anchors.roots,
-                           &current.anchors.intermediates,
-                           &parsed.roots,
-                           &parsed.intermediates}) {
-    for (const auto& c : *list) {
-      cas.push_back(&c);
-    }
-  }
-  for (const auto& c : parsed.roots) {
-    add_cert(ch, ch.listing.roots, vdir / "roots", c, "roots");
-  }
-  for (const auto& c : parsed.intermediates) {
-    add_cert(ch, ch.listing.intermediates, vdir / "intermediates", c, "intermediates");
-  }
-  std::vector<const crypto::Crl*> pinned;
-  for (const auto& c : current.anchors.crls) {
-    pinned.push_back(&c);
-  }
-  for (std::size_t i = 0; i < parsed.crls.size(); ++i) {
-    const auto* issuer = crl_issuer(parsed.crls[i], cas);
-    if (issuer == nullptr) {
-      return bad(add.crls[i].name,
-                 "CRL of '" + parsed.crls[i].info().issuer
-                     + "' is not signed by any of the vendor's roots or intermediates");
-    }
-    ECLUSE_CHECK(add_crl(ch, pinned, vdir / "crls", parsed.crls[i], *issuer, add.crls[i].name));
-  }
-  ch.listing.kind = Kind::x509;
+  ECLUSE_TRY(
+      ch,
+      x509_change(
+          Change{vdir, listing.value_or(Listing{}), {{"vendor", vendor}, {"kind", "x509"}}, {}, {}},
+          current,
+          parsed,
+          add));
   ch.listing.updated_at = format_utc(now);
   ECLUSE_CHECK(apply(vdir, vendor, ch));
   return ch.summary;
@@ -471,7 +516,8 @@ Result<json::Json> TrustStore::add_raw_key(const std::string& vendor,
                     + std::string(to_string(listing->kind)) + "); remove it first",
                 vendor);
   }
-  Change ch{Listing{Kind::raw_key, {}, {}, {}, pub.key_id(), format_utc(now)},
+  Change ch{vdir,
+            Listing{Kind::raw_key, {}, {}, {}, pub.key_id(), format_utc(now)},
             {{"vendor", vendor}, {"kind", "raw-key"}, {"key_id", pub.key_id()}},
             {{vdir / "raw-key", pub.key_id()}},
             {pub.pem()}};
