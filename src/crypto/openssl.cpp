@@ -142,8 +142,7 @@ CertInfo cert_info(const X509* x, std::string_view der) {
 }
 
 Result<X509Ptr> to_x509(const Certificate& c) {
-  const auto* p = reinterpret_cast<const unsigned char*>(c.der().data());
-  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(c.der().size())));
+  auto x = decode_der<X509Ptr>(c.der(), d2i_X509);
   if (!x) {
     return failure("cannot decode a certificate parsed before");
   }
@@ -151,8 +150,7 @@ Result<X509Ptr> to_x509(const Certificate& c) {
 }
 
 Result<CrlPtr> to_crl(const Crl& c) {
-  const auto* p = reinterpret_cast<const unsigned char*>(c.der().data());
-  CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(c.der().size())));
+  auto crl = decode_der<CrlPtr>(c.der(), d2i_X509_CRL);
   if (!crl) {
     return failure("cannot decode a CRL parsed before");
   }

@@ -3,6 +3,8 @@
 // queue text.
 #include "pki.hpp"
 
+#include <ecluse/core/c_handle.hpp>
+
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -30,16 +32,8 @@ namespace ecluse::test::pki {
 
 namespace {
 
-template <auto F>
-struct Free {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    F(p);
-  }
-};
-
 template <class T, auto F>
-using Ptr = std::unique_ptr<T, Free<F>>;
+using Ptr = ecluse::CHandle<T, F>;
 
 using BioPtr = Ptr<BIO, BIO_free_all>;
 using PkeyPtr = Ptr<EVP_PKEY, EVP_PKEY_free>;

@@ -2,6 +2,8 @@
 // signatures it makes verify the way a real verifier would see them.
 #include "support/pki.hpp"
 
+#include <ecluse/core/c_handle.hpp>
+
 #include <doctest/doctest.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -24,16 +26,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <auto F>
-struct Free {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    F(p);
-  }
-};
-
 template <class T, auto F>
-using Ptr = std::unique_ptr<T, Free<F>>;
+using Ptr = ecluse::CHandle<T, F>;
 
 using BioPtr = Ptr<BIO, BIO_free_all>;
 using PkeyPtr = Ptr<EVP_PKEY, EVP_PKEY_free>;
