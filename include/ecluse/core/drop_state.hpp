@@ -26,7 +26,8 @@ std::optional<DropState> parse_drop_state(std::string_view text);
 bool is_initial_state(DropState s);
 
 // received → verified → unpacked → diffed → tested → [held → approved] → signed → promoted;
-// every non-final state may go to rejected; promoted and rejected are final.
+// every non-final state may go to rejected; promoted and rejected are final (except that the
+// state store's retry() re-opens a drop rejected before authentication, at intake or verify).
 bool is_legal_transition(DropState from, DropState to);
 
 bool is_final_state(DropState s);
