@@ -4,11 +4,12 @@ set -euo pipefail
 
 packages=(
   cmake g++ pkg-config make git
-  libssl-dev libgit2-dev libarchive-dev
+  libssl-dev libgit2-dev libarchive-dev zlib1g-dev libicu-dev
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev doctest-dev libexpected-dev libcli11-dev
   libsqlite3-dev sqlite3
   bubblewrap
+  libarchive-tools zstd lz4 python3
   openssl coreutils time bc
   clang clang-format libclang-rt-14-dev
 )

@@ -82,4 +82,28 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = decode(text, i, cp);
+    if (len == 0) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+bool has_unsafe_char(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = decode(text, i, cp);
+    if (len != 0 && is_unsafe(cp)) {
+      return true;
+    }
+    i += len == 0 ? 1 : len;
+  }
+  return false;
+}
+
 }  // namespace ecluse

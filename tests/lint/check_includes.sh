@@ -16,10 +16,12 @@ check() {  # PATTERN ALLOWED_DIR DESCRIPTION
 check 'openssl/' src/crypto "OpenSSL"
 check 'sqlite3\.h' src/store "SQLite"
 check 'archive(_entry)?\.h' src/unpack "libarchive"
+check 'zlib\.h' src/unpack "zlib"
+check 'unicode/' src/text "ICU"
 check 'git2' src/repo "libgit2"
 check 'boost/process' src/sandbox "Boost.Process"
 check 'CLI/' src/cli "CLI11"
-hits=$(grep -rnE '#include <(openssl/|sqlite3|archive|git2|boost/|CLI/)' include || true)
+hits=$(grep -rnE '#include <(openssl/|sqlite3|archive|git2|boost/|CLI/|zlib|unicode/)' include || true)
 if [ -n "$hits" ]; then
   echo "public headers must not include C libraries:"
   echo "$hits"

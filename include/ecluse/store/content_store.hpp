@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ecluse::store {
@@ -75,6 +76,13 @@ class ContentStore {
 
   // Stages a buffer.
   Result<StagedObject> stage_bytes(std::string_view bytes) const;
+
+  // Stages a buffer whose digest the caller computed already.
+  Result<StagedObject> stage_hashed(std::string_view bytes, const crypto::Digest& digest) const;
+
+  // An empty temporary object file for a caller that writes and hashes by itself; once done it
+  // builds StagedObject(tmp, digest, size). The returned guard removes the file if dropped.
+  Result<std::pair<fs::UniqueFd, StagedObject>> create_temp() const;
 
   // Moves a staged object into place, durably. An existing object is never rewritten: when
   // another writer got there first, the staged copy is discarded and the existing one kept.

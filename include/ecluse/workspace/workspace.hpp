@@ -23,10 +23,25 @@ struct Limits {
   std::uint64_t max_drop_bytes = 256ULL << 30U;     // 256 GiB
 };
 
+// Bounds on unpacking one drop (ecluse.json "unpack"; docs/configuration.md documents each).
+// A breach stops the stage at once with the limit's reason code.
+struct UnpackLimits {
+  std::uint64_t max_depth = 4;                     // archives inside archives
+  std::uint64_t max_total_bytes = 128ULL << 30U;   // unpacked bytes of the whole drop
+  std::uint64_t max_entry_bytes = 16ULL << 30U;    // unpacked bytes of one entry
+  std::uint64_t max_entries = 1000000;             // entries of all archives of the drop
+  std::uint64_t max_entry_ratio = 250;             // entry bytes / its compressed bytes
+  std::uint64_t max_archive_ratio = 100;           // archive's unpacked bytes / its size
+  std::uint64_t ratio_floor_bytes = 16ULL << 20U;  // ratios apply past this many bytes
+  std::uint64_t max_path_bytes = 4096;             // whole entry path
+  std::uint64_t max_name_bytes = 255;              // one path component
+};
+
 struct Config {
   std::vector<std::string> channels{"preprod", "prod"};
   std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
   Limits limits;
+  UnpackLimits unpack;
   std::uint32_t busy_timeout_ms = 10000;     // how long to wait for a locked state.db
   crypto::AlgorithmPolicy signature_policy;  // what a vendor signature may use
 
