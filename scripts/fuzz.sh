@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target with clang (ASan+UBSan) and runs it.
-# usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 s; TARGET drop_manifest (default) or
-#        signature; the test suite runs a short smoke of each)
+# usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 s; TARGET drop_manifest (default),
+#        signature or unpack; the test suite runs a short smoke of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -14,6 +14,7 @@ if ! command -v clang++ >/dev/null; then
 fi
 core=(src/core/reasons.cpp src/core/json.cpp src/core/clock.cpp src/core/version.cpp
       src/core/base64.cpp src/crypto/sha256.cpp src/crypto/openssl.cpp)
+libs=()
 case "$target" in
   drop_manifest)
     srcs=("${core[@]}" src/intake/drop_manifest.cpp src/intake/artifact_path.cpp
@@ -21,15 +22,34 @@ case "$target" in
   signature)
     srcs=("${core[@]}" src/crypto/x509.cpp src/crypto/policy.cpp
           src/crypto/cms_verify.cpp src/crypto/raw_verify.cpp tests/fuzz/signature_fuzz.cpp) ;;
-  *) echo "unknown fuzz target $target (drop_manifest, signature)" >&2; exit 2 ;;
+  unpack)
+    srcs=("${core[@]}" src/core/fs.cpp src/core/printable.cpp src/store/content_store.cpp
+          src/text/unicode.cpp src/unpack/*.cpp tests/fuzz/unpack_fuzz.cpp)
+    libs=(-larchive -lz -licuuc) ;;
+  *) echo "unknown fuzz target $target (drop_manifest, signature, unpack)" >&2; exit 2 ;;
 esac
 bin=$out/${target}_fuzz
-newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp | head -1)
+newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -Iinclude "${srcs[@]}" -lcrypto -o "$bin"
+    -Iinclude "${srcs[@]}" -lcrypto "${libs[@]}" -o "$bin"
 fi
-if [ "$target" = drop_manifest ]; then
+if [ "$target" = unpack ]; then
+  # Seed corpus: every valid and hostile archive of the test corpus, each with a name byte.
+  if [ ! -f "$out/corpus/.seeded" ]; then
+    seeds=$(mktemp -d)
+    python3 tests/support/make_archives.py "$seeds" >/dev/null
+    i=0
+    for f in "$seeds"/*; do
+      [ "$(stat -c %s "$f")" -le 262144 ] || continue
+      { printf "\\x$(printf %02x $((i % 8)))"; cat "$f"; } > "$out/corpus/seed-$i"
+      i=$((i + 1))
+    done
+    rm -rf "$seeds"
+    touch "$out/corpus/.seeded"
+  fi
+  max_len=262144
+elif [ "$target" = drop_manifest ]; then
   # Seed corpus: a valid drop.json and a few near misses.
   sha=$(printf 'x' | sha256sum | cut -d' ' -f1)
   printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"p","version":"1.2.3-rc.1","channel":"prod","released":"2026-01-01T00:00:00Z","expires":"2027-01-01T00:00:00Z","artifacts":[{"path":"a/b","sha256":"%s","size":1,"contents":[]}]}' "$sha" > "$out/corpus/valid.json"

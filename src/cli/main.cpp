@@ -31,6 +31,7 @@ int run(int argc, char** argv) {
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);
+  add_gc(app, g, action);
   add_reasons(app, g, action);
   try {
     app.parse(argc, argv);

@@ -197,17 +197,29 @@ Result<std::string> read_file_bounded(const stdfs::path& path,
   }
 }
 
-Result<UniqueFd> lock_exclusive(const stdfs::path& path, const Reason& on_error) {
+namespace {
+
+Result<UniqueFd> lock_file(const stdfs::path& path, int how, const Reason& on_error) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) {
     return fail(on_error, errno_message("cannot open lock", path, errno), path.string());
   }
-  while (::flock(fd.get(), LOCK_EX) != 0) {
+  while (::flock(fd.get(), how) != 0) {
     if (errno != EINTR) {
       return fail(on_error, errno_message("cannot lock", path, errno), path.string());
     }
   }
   return fd;
+}
+
+}  // namespace
+
+Result<UniqueFd> lock_exclusive(const stdfs::path& path, const Reason& on_error) {
+  return lock_file(path, LOCK_EX, on_error);
+}
+
+Result<UniqueFd> lock_shared(const stdfs::path& path, const Reason& on_error) {
+  return lock_file(path, LOCK_SH, on_error);
 }
 
 Status make_dirs(const stdfs::path& dir, const Reason& on_error) {

@@ -2,6 +2,7 @@
 #include <ecluse/core/fs.hpp>
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
+#include <ecluse/pipeline/gc.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
 #include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
@@ -229,6 +230,8 @@ Result<IngestOutcome> retry(const Session& s,
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
                              const store::ProgressFn& progress) {
+  // gc may not remove objects this run has stored but not yet recorded.
+  ECLUSE_TRY(store_lock, lock_store(s, false));
   (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
   auto candidate = intake::open_drop(drop_dir, s.ws().config().limits);
   const intake::Context ictx{s.ws(), s.objects(), s.clock(), progress};

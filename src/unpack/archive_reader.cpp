@@ -145,6 +145,14 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(int fd,
   if (n < 0) {
     return fail(reason::k_store_io, "cannot read '" + item + "': " + std::strerror(errno));
   }
+  const bool binary_cpio =
+      n >= 2 && ((magic[0] == 0xc7 && magic[1] == 0x71) || (magic[0] == 0x71 && magic[1] == 0xc7));
+  if (binary_cpio) {
+    // Old binary cpio has a two-byte magic that one binary in 32768 starts with by chance: it
+    // is stored as a file, never parsed.
+    r->m_source = file_source(fd, size, item);
+    return r;
+  }
   switch (layer_of(magic, static_cast<std::size_t>(n))) {
     case Layer::gzip:
       r->m_source = gzip_source(fd, size, item);

@@ -161,7 +161,7 @@ bool valid_tar_checksum(std::string_view h) {
 }  // namespace
 
 bool might_be_archive(std::string_view head, std::string_view iso_magic) {
-  static constexpr std::array<std::string_view, 17> k_magic{std::string_view("\x1f\x8b", 2),
+  static constexpr std::array<std::string_view, 15> k_magic{std::string_view("\x1f\x8b", 2),
                                                             "BZh",
                                                             std::string_view("\xfd"
                                                                              "7zXZ\0",
@@ -175,8 +175,6 @@ bool might_be_archive(std::string_view head, std::string_view iso_magic) {
                                                             "070707",
                                                             "070701",
                                                             "070702",
-                                                            "\xc7\x71",
-                                                            "\x71\xc7",
                                                             "!<arch>\n",
                                                             "MSCF",
                                                             "xar!"};
@@ -229,8 +227,17 @@ Status Engine::unpack_file(Entry& e,
     return fail(reason::k_store_io, fs::errno_message("cannot stat", file, errno), file.string());
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  ECLUSE_TRY(reader, ArchiveReader::open(fd.get(), size, chain));
-  ECLUSE_CHECK(check_declared(declared_by_name(e.path), *reader, size, chain));
+  const auto declared = declared_by_name(e.path);
+  auto opened = ArchiveReader::open(fd.get(), size, chain);
+  if (!opened) {
+    // Content that merely starts like an archive but does not parse as one is data, unless
+    // its name says it is an archive.
+    const bool data =
+        opened.error().code == Errc::rejected && declared.format.empty() && declared.filter.empty();
+    return data ? Status{} : fail(opened.error());
+  }
+  auto& reader = *opened;
+  ECLUSE_CHECK(check_declared(declared, *reader, size, chain));
   if (reader->format().empty()) {
     return {};  // not an archive: the entry is a plain file
   }

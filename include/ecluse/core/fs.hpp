@@ -75,6 +75,9 @@ Result<std::string> read_file_bounded(const stdfs::path& path,
 // the lock lasts as long as the returned descriptor.
 Result<UniqueFd> lock_exclusive(const stdfs::path& path, const Reason& on_error);
 
+// The same with a shared lock (many holders at once, none while an exclusive one is held).
+Result<UniqueFd> lock_shared(const stdfs::path& path, const Reason& on_error);
+
 // Creates a directory and its parents (mode 0755 unless given).
 Status make_dirs(const stdfs::path& dir, const Reason& on_error);
 

@@ -369,3 +369,28 @@ TEST_SUITE("unpack corrupt input") {
     expect_case("zip-name-mismatch");
   }
 }
+
+TEST_SUITE("unpack plain data") {
+  TEST_CASE("data that only starts like an archive is a plain file, at the top and nested") {
+    Fixture f;
+    std::map<std::string, std::string> files;
+    int i = 0;
+    for (const std::string& prefix : {std::string("\xc7\x71"),
+                                      std::string("\x1f\x8b"),
+                                      std::string("PK\x03\x04"),
+                                      std::string("070707")}) {
+      std::string data = prefix;
+      for (int k = 0; k < 5000; ++k) {
+        data += static_cast<char>((k * 7919 + i * 31) % 251);
+      }
+      files["blob" + std::to_string(i++) + ".bin"] = data;
+    }
+    const auto out = f.ingest(files);
+    CHECK(out.drop.state == DropState::unpacked);
+    // The same blob named as an archive is refused.
+    Fixture g;
+    const auto named = g.ingest({{"blob.tar.gz", files.at("blob1.bin")}});
+    REQUIRE(named.drop.state == DropState::rejected);
+    CHECK(named.drop.rejection->reason == "unpack.corrupt");
+  }
+}

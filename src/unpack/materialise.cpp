@@ -1,0 +1,146 @@
+// Materialising a tree with *at() calls: mkdirat, openat(O_CREAT|O_EXCL|O_NOFOLLOW), symlinkat,
+// linkat without AT_SYMLINK_FOLLOW; directories reopened component by component with
+// O_DIRECTORY|O_NOFOLLOW.
+#include <ecluse/core/fs.hpp>
+#include <ecluse/core/printable.hpp>
+#include <ecluse/unpack/materialise.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+namespace ecluse::unpack {
+
+namespace {
+
+tl::unexpected<Error> io(const std::string& what, const std::string& path) {
+  const auto shown = printable(path);
+  return fail(reason::k_store_io, fs::errno_message(what, shown, errno), shown);
+}
+
+// Opens the directory that holds path's last component, creating missing directories and
+// refusing to pass through anything that is not a real directory.
+Result<fs::UniqueFd> open_parent(int root, const std::string& path) {
+  fs::UniqueFd dir(::fcntl(root, F_DUPFD_CLOEXEC, 0));
+  std::size_t start = 0;
+  for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', start)) {
+    const auto part = path.substr(start, slash - start);
+    if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return io("cannot create directory", path.substr(0, slash));
+    }
+    fs::UniqueFd next(
+        ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) {
+      const auto shown = printable(path);
+      return fail(reason::k_unpack_write_through_symlink,
+                  "'" + shown + "': '" + printable(path.substr(0, slash))
+                      + "' is not a directory in the destination (a symlink?)",
+                  shown);
+    }
+    dir = std::move(next);
+    start = slash + 1;
+  }
+  return dir;
+}
+
+std::string last_component(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Status copy_object(const store::ContentStore& objects, const Entry& e, int parent) {
+  ECLUSE_TRY(src,
+             fs::open_read_nofollow(objects.object_path(e.sha256), reason::k_store_object_missing));
+  const auto mode = static_cast<mode_t>((e.mode & 0555U) | 0400U);
+  fs::UniqueFd dst(::openat(parent,
+                            last_component(e.path).c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            mode));
+  if (!dst.valid()) {
+    return io("cannot create", e.path);
+  }
+  for (;;) {
+    const ssize_t n = ::copy_file_range(src.get(), nullptr, dst.get(), nullptr, 1U << 30U, 0);
+    if (n == 0) {
+      return {};
+    }
+    if (n < 0 && errno != EINTR) {
+      return io("cannot write", e.path);
+    }
+  }
+}
+
+Status create(const store::ContentStore& objects, const Entry& e, int root) {
+  ECLUSE_TRY(parent, open_parent(root, e.path));
+  const auto name = last_component(e.path);
+  switch (e.type) {
+    case EntryType::dir: {
+      struct stat st {};
+
+      if (::mkdirat(parent.get(), name.c_str(), 0755) != 0
+          && (errno != EEXIST
+              || ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0
+              || !S_ISDIR(st.st_mode))) {
+        return io("cannot create directory", e.path);
+      }
+      return {};
+    }
+    case EntryType::file:
+      return copy_object(objects, e, parent.get());
+    case EntryType::symlink:
+      if (::symlinkat(e.target.c_str(), parent.get(), name.c_str()) != 0) {
+        return io("cannot create symlink", e.path);
+      }
+      return {};
+    case EntryType::hardlink: {
+      ECLUSE_TRY(target_parent, open_parent(root, e.target));
+      if (::linkat(
+              target_parent.get(), last_component(e.target).c_str(), parent.get(), name.c_str(), 0)
+          != 0) {
+        return io("cannot create hardlink", e.path);
+      }
+      return {};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status materialise(const std::vector<Entry>& entries,
+                   const store::ContentStore& objects,
+                   const std::filesystem::path& dest,
+                   const NameLimits& limits) {
+  TreeGuard guard(limits);
+  for (const auto& e : entries) {
+    ECLUSE_TRY(normal, check_entry_path(e.path, limits));
+    if (normal != e.path) {
+      const auto shown = printable(e.path);
+      return fail(reason::k_unpack_bad_name, "entry '" + shown + "' is not in normal form", shown);
+    }
+    ECLUSE_CHECK(guard.admit(e.path, e.type, e.target));
+  }
+  ECLUSE_CHECK(guard.finish());
+  const fs::UniqueFd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root.valid()) {
+    return io("cannot open destination", dest.string());
+  }
+  auto sorted = entries;
+  std::sort(
+      sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+  // Hardlinks last: the file they name may sort after them.
+  for (const bool links : {false, true}) {
+    for (const auto& e : sorted) {
+      if ((e.type == EntryType::hardlink) == links) {
+        ECLUSE_CHECK(create(objects, e, root.get()));
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace ecluse::unpack
