@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds ecluse, then runs it end to end on an embedded default: a temporary workspace, a
 # generated demo vendor CA pinned in the workspace trust store and a signed demo drop, ingested
-# through every stage that exists (intake, verify); then a tampered copy of the drop, rejected.
+# through every stage that exists (intake, verify, unpack); then a tampered copy of the drop,
+# rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,10 +27,12 @@ echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, dr
 echo "== pin the vendor's root in the workspace trust store"
 "$ecluse" --workspace "$ws" trust add-vendor acme --root "$work/demo/vendor/root.pem"
 "$ecluse" --workspace "$ws" trust list
-echo "== ingest (intake, then verify: signature, chain, code signing, algorithms, version)"
+echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack)"
 "$ecluse" --workspace "$ws" ingest --incoming
 echo "== what verify checked"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage verify/,/^  version/p'
+echo "== what unpack found (every archive taken apart into the content store, tree manifest kept)"
+"$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage unpack/,/^  stored/p'
 echo "== a tampered copy: drop.json edited after the vendor signed it"
 cp -r "$work/demo/drop" "$work/tampered"
 sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$work/tampered/drop.json"
@@ -51,7 +54,7 @@ cat <<MSG
 
 Where to look:
   workspace          $ws
-  drop evidence      $ws/quarantine/drops/
+  drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json)
   content store      $ws/quarantine/objects/sha256/
   one drop in full   $ecluse --workspace $ws show acme/cloud-agent/1.0.0
   everything as JSON $ecluse --workspace $ws status --json

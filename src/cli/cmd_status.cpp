@@ -87,6 +87,39 @@ std::string verify_text(const json::Json& e) {
   return t;
 }
 
+// The unpack stage's evidence as a person reads it.
+std::string unpack_text(const json::Json& e) {
+  if (!e.contains("totals") || !e.at("totals").is_object()) {
+    return {};
+  }
+  const auto& t = e.at("totals");
+  const auto num = [](const json::Json& j, const char* key) {
+    return std::to_string(j.is_object() && j.contains(key) && j.at(key).is_number_unsigned()
+                              ? j.at(key).get<std::uint64_t>()
+                              : 0);
+  };
+  std::string text = "  unpacked   " + num(t, "entries") + " entries, " + num(t, "bytes")
+                     + " bytes, from " + num(t, "archives") + " archives\n";
+  for (const auto& a : e.value("artifacts", json::Json::array())) {
+    std::string kind = a.value("format", json::Json()).is_string() ? str(a, "format") : "file";
+    for (const auto& f : a.value("filters", json::Json::array())) {
+      kind += "+" + (f.is_string() ? printable(f.get<std::string>()) : std::string("?"));
+    }
+    text +=
+        "  artifact   " + str(a, "path") + " (" + kind + ", " + num(a, "entries") + " entries)\n";
+  }
+  if (e.contains("tree")) {
+    text += "  tree       " + str(e.at("tree"), "file") + " sha256 " + str(e.at("tree"), "sha256")
+            + "\n  stored     " + num(e, "new_objects")
+            + " new objects (the rest were in the store already)\n";
+  }
+  if (e.contains("failed")) {
+    text += "  refused    " + str(e.at("failed"), "reason") + " at " + str(e.at("failed"), "item")
+            + "\n";
+  }
+  return text;
+}
+
 int run_status(const GlobalOptions& g, const ReadOptions& o) {
   auto session = open_session(g);
   if (!session) {
@@ -160,7 +193,9 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
   for (const auto& st : *stages) {
     text += "\nstage " + st.stage + " -> " + std::string(to_string(st.state_after)) + " at "
             + st.committed_at + "\n";
-    const auto summary = st.stage == "verify" ? verify_text(st.evidence) : std::string();
+    const auto summary = st.stage == "verify"   ? verify_text(st.evidence)
+                         : st.stage == "unpack" ? unpack_text(st.evidence)
+                                                : std::string();
     text += summary.empty() ? json::dump_pretty(st.evidence) + "\n" : summary;
   }
   for (const auto& f : *findings) {

@@ -39,7 +39,8 @@ Status add_drop(const Session& s, const std::string& id, std::set<std::string>& 
     live.insert(a.sha256.hex());
   }
   const auto tree_path = dir / unpack::k_tree_file;
-  if (!stdfs::exists(tree_path)) {
+  std::error_code missing;
+  if (!stdfs::exists(tree_path, missing)) {
     return {};
   }
   ECLUSE_TRY(text,
@@ -84,7 +85,8 @@ Result<GcReport> gc(const Session& s, bool dry_run) {
   std::error_code ec;
   const auto root = s.ws().objects_dir() / "sha256";
   for (stdfs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file()) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) {
       continue;
     }
     const auto hex = it->path().parent_path().filename().string() + it->path().filename().string();
@@ -93,7 +95,9 @@ Result<GcReport> gc(const Session& s, bool dry_run) {
       continue;
     }
     ++report.objects_removed;
-    report.bytes_removed += it->file_size();
+    std::error_code size_ec;
+    const auto size = it->file_size(size_ec);
+    report.bytes_removed += size_ec ? 0 : size;
     if (!dry_run && ::unlink(it->path().c_str()) != 0) {
       return fail(reason::k_store_io,
                   fs::errno_message("cannot remove", it->path(), errno),

@@ -59,14 +59,24 @@ std::optional<std::string> fold_key(std::string_view name) {
   if (U_FAILURE(err)) {
     return std::nullopt;
   }
-  // NFKC_Casefold can expand a string; a few times its length is always enough.
+  // NFKC_Casefold can expand a string (U+FDFA to 18 units): ask ICU for the size it needs.
   std::u16string folded(wide->size() * 4 + 16, u'\0');
-  const int32_t len = unorm2_normalize(nfkc_cf,
-                                       wide->data(),
-                                       static_cast<int32_t>(wide->size()),
-                                       folded.data(),
-                                       static_cast<int32_t>(folded.size()),
-                                       &err);
+  int32_t len = unorm2_normalize(nfkc_cf,
+                                 wide->data(),
+                                 static_cast<int32_t>(wide->size()),
+                                 folded.data(),
+                                 static_cast<int32_t>(folded.size()),
+                                 &err);
+  if (err == U_BUFFER_OVERFLOW_ERROR) {
+    err = U_ZERO_ERROR;
+    folded.assign(static_cast<std::size_t>(len) + 1, u'\0');
+    len = unorm2_normalize(nfkc_cf,
+                           wide->data(),
+                           static_cast<int32_t>(wide->size()),
+                           folded.data(),
+                           static_cast<int32_t>(folded.size()),
+                           &err);
+  }
   if (U_FAILURE(err)) {
     return std::nullopt;
   }

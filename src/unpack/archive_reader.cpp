@@ -256,25 +256,40 @@ std::uint64_t ArchiveReader::consumed() const {
   return m_source->raw_consumed();
 }
 
-Status ArchiveReader::finish() {
+Status ArchiveReader::finish(std::uint64_t budget) {
+  constexpr std::uint64_t k_max_padding = 1ULL << 20U;
   const bool stream_format = m_format == "tar" || m_format == "cpio" || m_format == "ar";
   if (!stream_format && m_source->seekable()) {
     return {};  // random-access formats on the file itself: nothing left to decode
   }
   const auto end = static_cast<std::uint64_t>(
       std::max<la_int64_t>(0, archive_filter_bytes(m_archive->a.get(), 0)));
+  const auto shown = printable(m_item);
+  std::uint64_t drained = 0;
   for (;;) {
     if (stream_format && m_source->last_nonzero_end() > end) {
-      const auto shown = printable(m_item);
       return fail(reason::k_unpack_trailing_data,
                   "'" + shown + "': data follows the end of the " + m_format + " archive (offset "
                       + std::to_string(end) + ")",
+                  shown);
+    }
+    if (stream_format && drained > k_max_padding) {
+      return fail(reason::k_unpack_trailing_data,
+                  "'" + shown + "': more than 1 MiB of padding follows the end of the " + m_format
+                      + " archive",
+                  shown);
+    }
+    if (drained > budget) {
+      return fail(reason::k_unpack_archive_ratio,
+                  "'" + shown + "': more than " + std::to_string(budget)
+                      + " bytes follow the end of the " + m_format + " archive",
                   shown);
     }
     ECLUSE_TRY(block, m_source->next());
     if (block.empty()) {
       return {};
     }
+    drained += block.size();
   }
 }
 

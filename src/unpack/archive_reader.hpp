@@ -57,9 +57,10 @@ class ArchiveReader {
   [[nodiscard]] std::uint64_t consumed() const;
 
   // After next() gave nullopt: reads what follows the archive's end to the end of its stream,
-  // so compressed layers verify their checksums, and refuses non-zero bytes after a tar, cpio
-  // or ar end (unpack.trailing_data).
-  Status finish();
+  // so compressed layers verify their checksums, and refuses non-zero bytes, or more than
+  // 1 MiB of zero padding, after a tar, cpio or ar end (unpack.trailing_data); more than
+  // budget decoded bytes after any other format's end is unpack.archive_ratio.
+  Status finish(std::uint64_t budget);
 
  private:
   ArchiveReader() = default;

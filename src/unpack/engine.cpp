@@ -232,8 +232,9 @@ Status Engine::unpack_file(Entry& e,
   if (!opened) {
     // Content that merely starts like an archive but does not parse as one is data, unless
     // its name says it is an archive.
-    const bool data =
-        opened.error().code == Errc::rejected && declared.format.empty() && declared.filter.empty();
+    const bool data = opened.error().code == Errc::rejected && declared.format.empty()
+                      && declared.filter.empty()
+                      && opened.error().reason != reason::k_unpack_encrypted.code;
     return data ? Status{} : fail(opened.error());
   }
   auto& reader = *opened;
@@ -293,7 +294,8 @@ Status Engine::read_level(ArchiveReader& reader,
   }
   ECLUSE_TRY(stored, level.sink->finish());
   level.stored = std::move(stored);
-  ECLUSE_CHECK(reader.finish());
+  level.sink.reset();  // its buffers are not needed while nested archives are unpacked
+  ECLUSE_CHECK(reader.finish(drain_budget(size)));
   ECLUSE_CHECK(level.guard.finish().map_error([&](Error e) {
     e.item = printable(chain) + "//" + e.item;
     return e;
@@ -344,7 +346,9 @@ Status Engine::admit(ArchiveReader& reader,
   level.stored_index.push_back(k_none);
   level.heads.emplace_back();
   level.iso.emplace_back();
-  if (*type == EntryType::file) {
+  // A hardlink may carry bytes too (cpio puts the data on the last link; pax allows a body):
+  // every byte is read, counted and hashed, whatever the entry says it is.
+  if (*type == EntryType::file || *type == EntryType::hardlink) {
     return stream_data(reader, level, chain, h.raw_path);
   }
   return {};
@@ -435,7 +439,17 @@ Status Engine::check_growth(const Level& level,
   return {};
 }
 
-// Digests from the sink; hardlinks take their target's content.
+// What may be decoded after an archive's end (its checksums are verified to the end of the
+// stream): what is left of the drop's budget, and at most the archive's ratio allowance.
+std::uint64_t Engine::drain_budget(std::uint64_t archive_size) const {
+  const auto left = m_limits.max_total_bytes - std::min(m_limits.max_total_bytes, m_totals.bytes);
+  const auto ratio = archive_size > UINT64_MAX / m_limits.max_archive_ratio
+                         ? UINT64_MAX
+                         : archive_size * m_limits.max_archive_ratio;
+  return std::min(left, std::max(ratio, m_limits.ratio_floor_bytes));
+}
+
+// Digests from the sink; a hardlink without bytes of its own takes its target's content.
 void Engine::fill_contents(Level& level) {
   std::map<std::string, std::size_t> files;
   for (std::size_t i = 0; i < level.entries.size(); ++i) {
@@ -444,13 +458,19 @@ void Engine::fill_contents(Level& level) {
       const auto& s = level.stored[level.stored_index[i]];
       e.sha256 = s.digest;
       e.size = s.size;
-      files[e.path] = i;
-    } else if (e.type == EntryType::hardlink) {
-      if (const auto it = files.find(e.target); it != files.end()) {
-        e.sha256 = level.entries[it->second].sha256;
-        e.size = level.entries[it->second].size;
+    }
+    const auto it = e.type == EntryType::hardlink ? files.find(e.target) : files.end();
+    if (it != files.end()) {
+      auto& target = level.entries[it->second];
+      if (e.size == 0) {
+        e.sha256 = target.sha256;
+        e.size = target.size;
+      } else if (target.size == 0) {
+        target.sha256 = e.sha256;  // cpio newc: the data came with the last link
+        target.size = e.size;
       }
     }
+    files[e.path] = i;
   }
 }
 

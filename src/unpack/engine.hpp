@@ -65,6 +65,7 @@ class Engine {
                      const std::string& raw);
   static void sniff(Level& level, std::uint64_t offset, std::string_view chunk);
   static void fill_contents(Level& level);
+  [[nodiscard]] std::uint64_t drain_budget(std::uint64_t archive_size) const;
   Status check_growth(const Level& level,
                       std::uint64_t entry_bytes,
                       std::uint64_t entry_start,

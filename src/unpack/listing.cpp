@@ -97,13 +97,17 @@ Status compare_content(const json::Json& l, const Entry& e, const std::string& c
           "has mode " + mode_string(e.mode) + ", the listing says " + mode_string(mode));
     }
   }
+  if (l.contains("target") && !l["target"].is_string()) {
+    return malformed(chain, "has a target that is not a string");
+  }
+  const std::string listed_target = l.contains("target") ? l["target"].get<std::string>() : "";
   if ((e.type == EntryType::symlink || e.type == EntryType::hardlink)
-      && l.value("target", std::string()) != e.target) {
+      && listed_target != e.target) {
     return mismatch(reason::k_unpack_listing_target,
                     chain,
                     e.path,
                     "links to '" + printable(e.target) + "', the listing says '"
-                        + printable(l.value("target", std::string())) + "'");
+                        + printable(listed_target) + "'");
   }
   if (l.contains("contents")) {
     return compare_level(l["contents"], e.contents, chain + "//" + e.path);

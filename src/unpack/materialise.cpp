@@ -52,6 +52,25 @@ std::string last_component(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The copy when the destination is on another file system than the store.
+Status copy_by_reading(int src, int dst, const std::string& path) {
+  std::vector<char> buf(std::size_t{1} << 20U);
+  for (;;) {
+    const ssize_t n = ::read(src, buf.data(), buf.size());
+    if (n == 0) {
+      return {};
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return io("cannot read the object of", path);
+    }
+    ECLUSE_CHECK(fs::write_all(
+        dst, std::string_view(buf.data(), static_cast<std::size_t>(n)), path, reason::k_store_io));
+  }
+}
+
 Status copy_object(const store::ContentStore& objects, const Entry& e, int parent) {
   ECLUSE_TRY(src,
              fs::open_read_nofollow(objects.object_path(e.sha256), reason::k_store_object_missing));
@@ -67,6 +86,9 @@ Status copy_object(const store::ContentStore& objects, const Entry& e, int paren
     const ssize_t n = ::copy_file_range(src.get(), nullptr, dst.get(), nullptr, 1U << 30U, 0);
     if (n == 0) {
       return {};
+    }
+    if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+      return copy_by_reading(src.get(), dst.get(), e.path);
     }
     if (n < 0 && errno != EINTR) {
       return io("cannot write", e.path);

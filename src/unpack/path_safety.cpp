@@ -2,11 +2,15 @@
 #include <ecluse/core/printable.hpp>
 #include <ecluse/unpack/path_safety.hpp>
 
+#include <utility>
 #include <vector>
 
 namespace ecluse::unpack {
 
 namespace {
+
+// Deeper paths cost every check a walk of their components: real trees stay far below.
+constexpr std::size_t k_max_components = 256;
 
 tl::unexpected<Error> refuse(const Reason& r, std::string_view raw, const std::string& why) {
   const auto shown = printable(raw);
@@ -74,7 +78,13 @@ Result<std::string> check_entry_path(std::string_view raw, const NameLimits& lim
                   raw,
                   "is longer than " + std::to_string(limits.max_path_bytes) + " bytes");
   }
-  for (const auto part : split(name)) {
+  const auto parts = split(name);
+  if (parts.size() > k_max_components) {
+    return refuse(reason::k_unpack_path_too_long,
+                  raw,
+                  "has more than " + std::to_string(k_max_components) + " components");
+  }
+  for (const auto part : parts) {
     if (part.empty() || part == ".") {
       return refuse(reason::k_unpack_bad_name, raw, "has an empty or '.' component");
     }
@@ -109,43 +119,48 @@ Status TreeGuard::check_symlink(const std::string& path, std::string_view target
   if (target.empty()) {
     return refuse(reason::k_unpack_symlink_escape, path, "is a symlink with an empty target");
   }
-  if (target.find('\0') != std::string_view::npos || target.find('\\') != std::string_view::npos) {
-    return refuse(reason::k_unpack_path_backslash,
+  if (target.size() > m_limits.max_path_bytes) {
+    return refuse(reason::k_unpack_path_too_long,
                   path,
-                  "is a symlink whose target holds a backslash or NUL");
+                  "is a symlink whose target is longer than "
+                      + std::to_string(m_limits.max_path_bytes) + " bytes");
+  }
+  if (target.find('\0') != std::string_view::npos) {
+    return refuse(reason::k_unpack_bad_name, path, "is a symlink whose target holds a NUL byte");
+  }
+  if (target.find('\\') != std::string_view::npos) {
+    return refuse(
+        reason::k_unpack_path_backslash, path, "is a symlink whose target holds a backslash");
   }
   if (target.starts_with('/') || has_drive_letter(target)) {
     return refuse(reason::k_unpack_symlink_escape, path, "is a symlink to an absolute path");
   }
   // Walk the target from the link's directory; '..' may not climb above the root, nor climb
-  // back out of a component that is a symlink (its real parent is elsewhere).
-  auto stack = split(parent_of(path));
-  if (stack.size() == 1 && stack.front().empty()) {
-    stack.clear();
+  // back out of a component that is a symlink (its real parent is elsewhere). `joined` is the
+  // walk's current path; `via_link` says, per component, whether the walk passed a symlink.
+  std::string joined = parent_of(path);
+  std::vector<bool> via_link;
+  if (!joined.empty()) {
+    via_link.assign(split(joined).size(), false);
   }
-  std::vector<bool> via_link(stack.size(), false);
-  std::string prefix;
   for (const auto part : split(target)) {
     if (part.empty() || part == ".") {
       continue;
     }
     if (part == "..") {
-      if (stack.empty() || via_link.back()) {
+      if (via_link.empty() || via_link.back()) {
         return refuse(reason::k_unpack_symlink_escape,
                       path,
                       "is a symlink whose target '" + printable(target) + "' leaves the tree");
       }
-      stack.pop_back();
+      const auto slash = joined.rfind('/');
+      joined.resize(slash == std::string::npos ? 0 : slash);
       via_link.pop_back();
       continue;
     }
-    stack.push_back(part);
-    std::string joined;
-    for (const auto s : stack) {
-      joined += (joined.empty() ? "" : "/") + std::string(s);
-    }
-    via_link.push_back(via_link.empty() ? m_symlinks.contains(joined)
-                                        : (via_link.back() || m_symlinks.contains(joined)));
+    const bool before = !via_link.empty() && via_link.back();
+    joined += (joined.empty() ? "" : "/") + std::string(part);
+    via_link.push_back(before || m_symlinks.contains(joined));
   }
   return {};
 }
@@ -184,6 +199,10 @@ Status TreeGuard::admit(const std::string& path, EntryType type, std::string_vie
     }
   }
   if (type == EntryType::symlink) {
+    if (const auto it = m_symlinks.find(path); it != m_symlinks.end() && it->second != target) {
+      return refuse(
+          reason::k_unpack_duplicate_entry, path, "is a symlink repeated with another target");
+    }
     ECLUSE_CHECK(check_symlink(path, target));
     m_symlinks[path] = std::string(target);
   } else if (type == EntryType::hardlink) {

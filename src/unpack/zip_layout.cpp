@@ -155,13 +155,23 @@ void apply_zip64(Central& c, const unsigned char* extra, std::size_t len) {
   }
 }
 
-Result<std::vector<Central>> read_central(const ZipFile& z, const Layout& l) {
-  if (l.cd_size > k_max_central_bytes || l.cd_offset + l.cd_size > l.cd_end_limit) {
-    return z.bad(reason::k_unpack_corrupt, "the central directory does not fit in the file");
+Result<std::vector<Central>> read_central(const ZipFile& z,
+                                          const Layout& l,
+                                          std::uint64_t max_entries) {
+  // The central directory must end exactly where the end record starts: a reader that looks
+  // for it elsewhere must not see another one than this check.
+  if (l.cd_size > k_max_central_bytes || l.cd_offset > l.cd_end_limit
+      || l.cd_end_limit - l.cd_offset != l.cd_size) {
+    return z.bad(reason::k_unpack_corrupt,
+                 "the central directory does not end where the end record starts");
   }
   ECLUSE_TRY(cd, z.read_at(l.cd_offset, l.cd_size));
   std::vector<Central> out;
   for (std::size_t i = 0; i < cd.size();) {
+    if (out.size() >= max_entries) {
+      return z.bad(reason::k_unpack_too_many_entries,
+                   "more than " + std::to_string(max_entries) + " central directory entries");
+    }
     if (i + k_central_size > cd.size() || le(&cd[i], 4) != k_central_sig) {
       return z.bad(reason::k_unpack_corrupt, "a central directory header is damaged");
     }
@@ -207,7 +217,13 @@ Status read_local(const ZipFile& z, Central& c) {
   } else if ((c.flags & 8U) == 0 && local_csize != 0xffffffffU && local_csize != c.csize) {
     c.disagreement = "local and central compressed sizes differ";
   }
-  c.end = c.offset + k_local_size + name_len + extra_len + c.csize;
+  const std::uint64_t header = k_local_size + name_len + extra_len;
+  if (c.offset > z.size() || c.csize > z.size() || header > z.size() - c.offset
+      || c.csize > z.size() - c.offset - header) {
+    return z.bad_entry(
+        reason::k_unpack_truncated, c.name, "its data lies past the end of the file");
+  }
+  c.end = c.offset + header + c.csize;
   return {};
 }
 
@@ -224,7 +240,7 @@ Status check_zip_layout(int fd,
         reason::k_unpack_too_many_entries,
         std::to_string(layout.entries) + " entries (limit " + std::to_string(max_entries) + ")");
   }
-  ECLUSE_TRY(entries, read_central(z, layout));
+  ECLUSE_TRY(entries, read_central(z, layout, max_entries));
   for (auto& c : entries) {
     if (c.name.find('\\') != std::string::npos) {
       return z.bad_entry(reason::k_unpack_path_backslash, c.name, "the zip name holds a backslash");

@@ -1,6 +1,6 @@
 # Sourced by the integration scripts: the binary under test, a temporary directory removed on
 # exit, a workspace that pins a demo vendor CA made at test time, fail(), and a generator of
-# signed drops of random bytes.
+# signed drops of random bytes, and of a drop with one more artifact.
 set -euo pipefail
 bin=${1:?usage: $(basename "$0") ECLUSE_BINARY}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,5 +33,20 @@ random_drop() {
   done
   printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"big","version":"%s","channel":"prod","released":"2026-01-01T00:00:00Z","artifacts":[%s]}' \
     "$version" "$arts" > "$dir/drop.json"
+  sign_drop "$dir"
+}
+
+# sign_drop_with_artifact DIR FILE NAME: adds FILE to DIR's payload as NAME, lists it in
+# drop.json and signs drop.json again (the demo vendor's leaf).
+sign_drop_with_artifact() {
+  local dir=$1 file=$2 name=$3
+  cp "$file" "$dir/payload/$name"
+  python3 - "$dir/drop.json" "$name" "$(sha256sum "$file" | cut -d' ' -f1)" "$(stat -c %s "$file")" <<'PY'
+import json, sys
+path, name, sha, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+d = json.load(open(path))
+d["artifacts"].append({"path": name, "sha256": sha, "size": size})
+open(path, "w").write(json.dumps(d, indent=2))
+PY
   sign_drop "$dir"
 }

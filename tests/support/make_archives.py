@@ -95,6 +95,7 @@ import bz2
 import gzip
 import io
 import json
+import os
 import lzma
 import random
 import shutil
@@ -406,6 +407,31 @@ def make_cpio() -> bytes:
     return bsdtar_convert(standard(), "newc")
 
 
+def make_cpio_hardlinks() -> bytes:
+    """cpio newc where two names share one inode: bsdtar writes the data on the last link.
+
+    Made from a real directory (a tar source cannot carry the shared inode); inode numbers
+    make the bytes vary from run to run, the content does not."""
+    data = b"shared content\n" * 100
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp, "stage")
+        stage.mkdir()
+        Path(stage, "a.txt").write_bytes(data)
+        os.link(Path(stage, "a.txt"), Path(stage, "b.txt"))
+        for name in ("a.txt", "b.txt"):
+            os.utime(Path(stage, name), (1700000000, 1700000000))
+        os.chmod(Path(stage, "a.txt"), 0o644)
+        out = Path(tmp, "out.cpio")
+        subprocess.run(["bsdtar", "--format", "newc", "-cf", str(out), "-C", str(stage),
+                        "a.txt", "b.txt"], check=True)
+        return out.read_bytes()
+
+
+def make_padded_zst() -> bytes:
+    """A valid tar followed by 2 MiB of zeros, compressed: the zeros decode after the end."""
+    return compress_with("zstd", ok_tar() + bytes(2 << 20))
+
+
 def make_iso() -> bytes:
     return iso_fix_times(bsdtar_convert(standard(), "iso9660", "iso9660:rockridge=strict"))
 
@@ -683,6 +709,10 @@ CASES = [
      make_corrupt_header),
     ("encrypted-zip", "encrypted.zip", "unpack.encrypted", "secret.txt", "encryption flag set",
      make_encrypted_zip),
+    ("ok-cpio-hardlinks", "links.cpio", OK, None, "newc hardlinks, data on the last link",
+     make_cpio_hardlinks),
+    ("trailing-padding", "padded.tar.zst", "unpack.trailing_data", None,
+     "2 MiB of zeros after the tar end, inside zstd", make_padded_zst),
     ("trailing-tar", "trailing.tar", "unpack.trailing_data", None, "garbage after the tar",
      lambda: ok_tar() + b"GARBAGE!" * 100),
     ("trailing-gz", "trailing.tar.gz", "unpack.trailing_data", None, "garbage after the gzip member",

@@ -104,6 +104,20 @@ TEST_CASE("TreeGuard: symlinks may not lead out, nor be written through") {
   CHECK(admit_all({{"a", {reg, ""}}, {"a/b", {reg, ""}}}) == "unpack.type_conflict@a/b");
   CHECK(admit_all({{"a/b", {reg, ""}}, {"a", {reg, ""}}}) == "unpack.type_conflict@a");
   CHECK(admit_all({{"a", {dir, ""}}, {"a", {sym, "b"}}}) == "unpack.type_conflict@a");
+  // A symlink repeated with another target: the check may not forget the first one.
+  CHECK(admit_all({{"l", {sym, "x"}}, {"l", {sym, "."}}}) == "unpack.duplicate_entry@l");
+  CHECK(admit_all({{"l", {sym, "x"}}, {"l", {sym, "x"}}}) == "ok");
+  // Targets are bounded like paths, and long ones are checked in linear time.
+  std::string deep;
+  for (int i = 0; i < 2100; ++i) {
+    deep += "a/";
+  }
+  CHECK(admit_all({{"l", {sym, deep}}}) == "unpack.path_too_long@l");
+  std::string many;
+  for (int i = 0; i < 300; ++i) {
+    many += "d/";
+  }
+  CHECK(refusal(many + "f") == "unpack.path_too_long");
 }
 
 TEST_CASE("TreeGuard: hardlinks name only regular files already seen inside the tree") {

@@ -3,14 +3,18 @@
 // canary directory beside the workspace that must stay untouched and no object of a rejected
 // drop left in the store.
 #include <ecluse/pipeline/driver.hpp>
+#include <ecluse/pipeline/gc.hpp>
 #include <ecluse/store/content_store.hpp>
 #include <ecluse/unpack/tree.hpp>
 #include <ecluse/unpack/unpack.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -170,6 +174,23 @@ TEST_SUITE("unpack formats") {
                              "ok-xar"}) {
       expect_case(name);
     }
+  }
+  TEST_CASE("cpio hardlinks: the data on the last link is read, hashed and shared") {
+    const auto& c = Corpus::get();
+    Fixture f;
+    const auto out = f.ingest({{"links.cpio", c.bytes("ok-cpio-hardlinks")}});
+    REQUIRE(out.drop.state == DropState::unpacked);
+    const auto tree = Json::parse(
+        read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+    const auto& entries = tree["artifacts"][0]["contents"];
+    REQUIRE(entries.size() == 2);
+    std::string data;
+    for (int i = 0; i < 100; ++i) {
+      data += "shared content\n";
+    }
+    CHECK(entries[0]["sha256"] == ecluse::test::sha256_hex(data));
+    CHECK(entries[1]["type"] == "hardlink");
+    CHECK(entries[1]["sha256"] == ecluse::test::sha256_hex(data));
   }
   TEST_CASE("plain files and compressed plain files are stored as one file") {
     expect_case("ok-plain");
@@ -353,6 +374,7 @@ TEST_SUITE("unpack corrupt input") {
     expect_case("encrypted-zip");
   }
   TEST_CASE("unpack.trailing_data") {
+    expect_case("trailing-padding");
     expect_case("trailing-tar");
     expect_case("trailing-gz");
     expect_case("trailing-zip");
@@ -392,5 +414,163 @@ TEST_SUITE("unpack plain data") {
     const auto named = g.ingest({{"blob.tar.gz", files.at("blob1.bin")}});
     REQUIRE(named.drop.state == DropState::rejected);
     CHECK(named.drop.rejection->reason == "unpack.corrupt");
+  }
+}
+
+namespace {
+
+// The vendor's listing of ok.tar, as the tree manifest records it.
+Json listing_of_ok_tar() {
+  const auto& c = Corpus::get();
+  Fixture f;
+  const auto out = f.ingest({{"app.tar", c.bytes("ok-tar")}});
+  REQUIRE(out.drop.state == DropState::unpacked);
+  const auto tree = Json::parse(
+      read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+  return tree["artifacts"][0]["contents"];
+}
+
+Json& entry(Json& listing, const std::string& path) {
+  for (auto& e : listing) {
+    if (e["path"] == path) {
+      return e;
+    }
+  }
+  FAIL("no entry " << path);
+  return listing;
+}
+
+// Ingests ok.tar with a vendor listing changed by `edit`; checks the verdict.
+void expect_listing(const std::function<void(Json&)>& edit, const std::string& code) {
+  CAPTURE(code);
+  auto listing = listing_of_ok_tar();
+  edit(listing);
+  Fixture f;
+  const auto canary_before = tree_of(f.canary);
+  const auto out = f.ingest({{"app.tar", Corpus::get().bytes("ok-tar")}}, "1.2.3", listing);
+  CHECK(tree_of(f.canary) == canary_before);
+  if (code == "ok") {
+    CHECK(out.drop.state == DropState::unpacked);
+    return;
+  }
+  REQUIRE(out.drop.state == DropState::rejected);
+  CHECK(out.drop.rejection->reason == code);
+  CHECK(out.drop.rejection->item.rfind("app.tar", 0) == 0);
+  CHECK(objects_in(f.w.dir.path() / "ws" / "quarantine" / "objects") == 1);
+}
+
+}  // namespace
+
+TEST_SUITE("unpack vendor listing") {
+  TEST_CASE("a listing that matches exactly is accepted") {
+    expect_listing([](Json&) {}, "ok");
+  }
+  TEST_CASE("unpack.listing_missing") {
+    expect_listing(
+        [](Json& l) {
+          l.push_back({{"path", "extra.txt"}, {"type", "file"}});
+        },
+        "unpack.listing_missing");
+  }
+  TEST_CASE("unpack.listing_unlisted") {
+    expect_listing(
+        [](Json& l) {
+          Json kept = Json::array();
+          for (const auto& e : l) {
+            if (e["path"] != "hello.txt") {
+              kept.push_back(e);
+            }
+          }
+          l = kept;
+        },
+        "unpack.listing_unlisted");
+  }
+  TEST_CASE("unpack.listing_digest") {
+    expect_listing([](Json& l) { entry(l, "hello.txt")["sha256"] = std::string(64, 'a'); },
+                   "unpack.listing_digest");
+  }
+  TEST_CASE("unpack.listing_size") {
+    expect_listing([](Json& l) { entry(l, "hello.txt")["size"] = 7; }, "unpack.listing_size");
+  }
+  TEST_CASE("unpack.listing_type") {
+    expect_listing([](Json& l) { entry(l, "docs")["type"] = "file"; }, "unpack.listing_type");
+  }
+  TEST_CASE("unpack.listing_mode") {
+    expect_listing([](Json& l) { entry(l, "bin/tool")["mode"] = "0700"; }, "unpack.listing_mode");
+    expect_listing([](Json& l) { entry(l, "bin/tool")["mode"] = 0755; }, "ok");
+  }
+  TEST_CASE("unpack.listing_target") {
+    expect_listing([](Json& l) { entry(l, "link")["target"] = "other.txt"; },
+                   "unpack.listing_target");
+  }
+  TEST_CASE("unpack.listing_malformed") {
+    expect_listing(
+        [](Json& l) {
+          l.push_back({{"path", 1}, {"type", "file"}});
+        },
+        "unpack.listing_malformed");
+    expect_listing([](Json& l) { entry(l, "hello.txt")["colour"] = "red"; },
+                   "unpack.listing_malformed");
+  }
+}
+
+TEST_SUITE("unpack store") {
+  TEST_CASE("a patch release stores only the files that changed") {
+    Fixture f;
+    std::string a(200000, 'a');
+    std::string b(200000, 'b');
+    const auto pack = [](const std::map<std::string, std::string>& files) {
+      // A tar written by hand: ustar headers, no compression.
+      std::string out;
+      for (const auto& [name, data] : files) {
+        std::string h(512, '\0');
+        name.copy(h.data(), name.size());
+        std::snprintf(h.data() + 100, 8, "%07o", 0644);
+        std::snprintf(h.data() + 108, 8, "%07o", 0);
+        std::snprintf(h.data() + 116, 8, "%07o", 0);
+        std::snprintf(h.data() + 124, 12, "%011zo", data.size());
+        std::snprintf(h.data() + 136, 12, "%011o", 0);
+        h[156] = '0';
+        std::memcpy(h.data() + 257, "ustar\00000", 8);
+        std::memset(h.data() + 148, ' ', 8);
+        unsigned sum = 0;
+        for (const char ch : h) {
+          sum += static_cast<unsigned char>(ch);
+        }
+        std::snprintf(h.data() + 148, 8, "%06o", sum);
+        out += h + data + std::string((512 - data.size() % 512) % 512, '\0');
+      }
+      return out + std::string(1024, '\0');
+    };
+    std::map<std::string, std::string> v1;
+    for (int i = 0; i < 50; ++i) {
+      v1["f" + std::to_string(i)] = a + std::to_string(i);
+    }
+    auto v2 = v1;
+    v2["f7"] = b;
+    const auto ws = f.w.dir.path() / "ws" / "quarantine" / "objects";
+    REQUIRE(f.ingest({{"app.tar", pack(v1)}}, "1.0.0").drop.state == DropState::unpacked);
+    const auto after_v1 = objects_in(ws);
+    CHECK(after_v1 == 51);  // 50 files and the archive
+    REQUIRE(f.ingest({{"app.tar", pack(v2)}}, "1.0.1").drop.state == DropState::unpacked);
+    CHECK(objects_in(ws) == after_v1 + 2);  // the new archive and the one changed file
+  }
+  TEST_CASE("gc removes what a rejected drop left and keeps what live drops use") {
+    const auto& c = Corpus::get();
+    Fixture f;
+    REQUIRE(f.ingest({{"app.tar", c.bytes("ok-tar")}}, "1.0.0").drop.state == DropState::unpacked);
+    const auto objects = f.w.dir.path() / "ws" / "quarantine" / "objects";
+    const auto live = objects_in(objects);
+    REQUIRE(f.ingest({{"evil.tar", c.bytes("path-traversal")}}, "1.0.1").drop.state
+            == DropState::rejected);
+    CHECK(objects_in(objects) == live + 1);  // the rejected drop's artifact, kept by intake
+    const auto dry = ecluse::pipeline::gc(f.w.s(), true).value();
+    CHECK(dry.objects_removed == 1);
+    CHECK(objects_in(objects) == live + 1);
+    const auto report = ecluse::pipeline::gc(f.w.s(), false).value();
+    CHECK(report.objects_removed == 1);
+    CHECK(report.objects_kept == live);
+    CHECK(objects_in(objects) == live);
+    CHECK(ecluse::pipeline::gc(f.w.s(), false).value().objects_removed == 0);
   }
 }
