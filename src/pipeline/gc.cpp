@@ -61,9 +61,10 @@ Result<std::set<std::string>> live_objects(const Session& s) {
   ECLUSE_TRY(drops, s.state().list_drops());
   std::set<std::string> live;
   for (const auto& d : drops) {
-    if (d.state != DropState::rejected) {
-      ECLUSE_CHECK(add_drop(s, d.id, live));
+    if (d.state == DropState::rejected) {
+      continue;  // its objects are what gc is for
     }
+    ECLUSE_CHECK(add_drop(s, d.id, live));
   }
   return live;
 }

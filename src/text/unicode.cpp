@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <unicode/unorm2.h>
+#include <utility>
 #include <vector>
 
 namespace ecluse::text {
@@ -47,6 +48,30 @@ std::optional<std::string> to_utf8(const std::u16string& s) {
   return out;
 }
 
+// Normalises into a buffer of `capacity` units: the result, or (overflow = true) a buffer
+// sized for the length ICU needs.
+std::optional<std::pair<std::u16string, bool>> normalize(const UNormalizer2* n,
+                                                         const std::u16string& in,
+                                                         std::size_t capacity) {
+  std::u16string out(capacity, u'\0');
+  UErrorCode err = U_ZERO_ERROR;
+  const int32_t len = unorm2_normalize(n,
+                                       in.data(),
+                                       static_cast<int32_t>(in.size()),
+                                       out.data(),
+                                       static_cast<int32_t>(out.size()),
+                                       &err);
+  if (err == U_BUFFER_OVERFLOW_ERROR && len > 0) {
+    return std::pair<std::u16string, bool>{std::u16string(static_cast<std::size_t>(len) + 1, u'\0'),
+                                           true};
+  }
+  if (U_FAILURE(err) || len < 0) {
+    return std::nullopt;
+  }
+  out.resize(static_cast<std::size_t>(len));
+  return std::pair<std::u16string, bool>{std::move(out), false};
+}
+
 }  // namespace
 
 std::optional<std::string> fold_key(std::string_view name) {
@@ -60,28 +85,17 @@ std::optional<std::string> fold_key(std::string_view name) {
     return std::nullopt;
   }
   // NFKC_Casefold can expand a string (U+FDFA to 18 units): ask ICU for the size it needs.
-  std::u16string folded(wide->size() * 4 + 16, u'\0');
-  int32_t len = unorm2_normalize(nfkc_cf,
-                                 wide->data(),
-                                 static_cast<int32_t>(wide->size()),
-                                 folded.data(),
-                                 static_cast<int32_t>(folded.size()),
-                                 &err);
-  if (err == U_BUFFER_OVERFLOW_ERROR) {
-    err = U_ZERO_ERROR;
-    folded.assign(static_cast<std::size_t>(len) + 1, u'\0');
-    len = unorm2_normalize(nfkc_cf,
-                           wide->data(),
-                           static_cast<int32_t>(wide->size()),
-                           folded.data(),
-                           static_cast<int32_t>(folded.size()),
-                           &err);
-  }
-  if (U_FAILURE(err)) {
+  auto folded = normalize(nfkc_cf, *wide, wide->size() * 4 + 16);
+  if (!folded) {
     return std::nullopt;
   }
-  folded.resize(static_cast<std::size_t>(len));
-  return to_utf8(folded);
+  if (folded->second) {
+    folded = normalize(nfkc_cf, *wide, folded->first.size());
+    if (!folded || folded->second) {
+      return std::nullopt;
+    }
+  }
+  return to_utf8(folded->first);
 }
 
 }  // namespace ecluse::text

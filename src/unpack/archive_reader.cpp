@@ -2,6 +2,7 @@
 #include "archive_reader.hpp"
 
 #include <ecluse/core/c_handle.hpp>
+#include <ecluse/core/fs.hpp>
 #include <ecluse/core/printable.hpp>
 
 #include <archive.h>
@@ -143,7 +144,7 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(int fd,
   std::array<unsigned char, k_sniff> magic{};
   const ssize_t n = ::pread(fd, magic.data(), magic.size(), 0);
   if (n < 0) {
-    return fail(reason::k_store_io, "cannot read '" + item + "': " + std::strerror(errno));
+    return fail(reason::k_store_io, fs::errno_message("cannot read", printable(item), errno));
   }
   const bool binary_cpio =
       n >= 2 && ((magic[0] == 0xc7 && magic[1] == 0x71) || (magic[0] == 0x71 && magic[1] == 0xc7));

@@ -480,18 +480,21 @@ Status Engine::recurse(std::vector<Entry>& entries,
                        const std::string& chain,
                        std::uint64_t depth) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (level.stored_index[i] == k_none || !might_be_archive(level.heads[i], level.iso[i])) {
-      if (level.stored_index[i] != k_none) {
-        ECLUSE_CHECK(check_declared_plain(entries[i], join(chain, entries[i].path)));
-      }
-      continue;
+    if (level.stored_index[i] == k_none) {
+      continue;  // directories, links: no bytes of their own
     }
-    ECLUSE_CHECK(unpack_file(entries[i],
-                             level.stored[level.stored_index[i]].file,
-                             join(chain, entries[i].path),
-                             depth + 1));
+    ECLUSE_CHECK(recurse_one(entries[i], level, i, chain, depth));
   }
   return {};
+}
+
+Status Engine::recurse_one(
+    Entry& e, const Level& level, std::size_t i, const std::string& chain, std::uint64_t depth) {
+  const auto item = join(chain, e.path);
+  if (!might_be_archive(level.heads[i], level.iso[i])) {
+    return check_declared_plain(e, item);
+  }
+  return unpack_file(e, level.stored[level.stored_index[i]].file, item, depth + 1);
 }
 
 }  // namespace ecluse::unpack::detail

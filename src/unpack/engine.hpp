@@ -71,6 +71,8 @@ class Engine {
                       std::uint64_t entry_start,
                       const ArchiveReader& reader,
                       const std::string& item) const;
+  Status recurse_one(
+      Entry& e, const Level& level, std::size_t i, const std::string& chain, std::uint64_t depth);
   Status recurse(std::vector<Entry>& entries,
                  const Level& level,
                  const std::string& chain,

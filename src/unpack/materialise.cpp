@@ -131,12 +131,8 @@ Status create(const store::ContentStore& objects, const Entry& e, int root) {
   return {};
 }
 
-}  // namespace
-
-Status materialise(const std::vector<Entry>& entries,
-                   const store::ContentStore& objects,
-                   const std::filesystem::path& dest,
-                   const NameLimits& limits) {
+// The same checks as while unpacking, on the whole tree, before anything is written.
+Status check_tree(const std::vector<Entry>& entries, const NameLimits& limits) {
   TreeGuard guard(limits);
   for (const auto& e : entries) {
     ECLUSE_TRY(normal, check_entry_path(e.path, limits));
@@ -146,23 +142,34 @@ Status materialise(const std::vector<Entry>& entries,
     }
     ECLUSE_CHECK(guard.admit(e.path, e.type, e.target));
   }
-  ECLUSE_CHECK(guard.finish());
+  return guard.finish();
+}
+
+// Parents before children (sorted by path); hardlinks last, as the file they name may sort
+// after them.
+Status write_tree(std::vector<Entry> sorted, const store::ContentStore& objects, int root) {
+  std::sort(
+      sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+  std::stable_partition(
+      sorted.begin(), sorted.end(), [](const Entry& e) { return e.type != EntryType::hardlink; });
+  for (const auto& e : sorted) {
+    ECLUSE_CHECK(create(objects, e, root));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status materialise(const std::vector<Entry>& entries,
+                   const store::ContentStore& objects,
+                   const std::filesystem::path& dest,
+                   const NameLimits& limits) {
+  ECLUSE_CHECK(check_tree(entries, limits));
   const fs::UniqueFd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!root.valid()) {
     return io("cannot open destination", dest.string());
   }
-  auto sorted = entries;
-  std::sort(
-      sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
-  // Hardlinks last: the file they name may sort after them.
-  for (const bool links : {false, true}) {
-    for (const auto& e : sorted) {
-      if ((e.type == EntryType::hardlink) == links) {
-        ECLUSE_CHECK(create(objects, e, root.get()));
-      }
-    }
-  }
-  return {};
+  return write_tree(entries, objects, root.get());
 }
 
 }  // namespace ecluse::unpack

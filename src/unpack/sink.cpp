@@ -108,39 +108,42 @@ void Sink::run() {
 
 Status Sink::consume(const Message& m) {
   switch (m.op) {
-    case Op::begin: {
-      ECLUSE_TRY(hasher, crypto::Sha256::create());
-      m_current = std::make_unique<Current>(Current{std::move(hasher), {}, std::nullopt, 0});
-      return {};
-    }
-    case Op::data: {
-      const std::string_view chunk(m.buf->bytes.data(), m.n);
-      ECLUSE_CHECK(m_current->hasher.update(chunk));
-      m_current->size += m.n;
-      if (!m_current->temp && m_current->small.size() + m.n <= k_in_memory) {
-        m_current->small.append(chunk);
-        return {};
-      }
-      if (!m_current->temp) {
-        ECLUSE_TRY(temp, m_objects.create_temp());
-        m_current->temp.emplace(std::move(temp));
-        ECLUSE_CHECK(fs::write_all(m_current->temp->first.get(),
-                                   m_current->small,
-                                   m_current->temp->second.tmp_path(),
-                                   reason::k_store_io));
-        m_current->small = std::string();
-      }
-      return fs::write_all(m_current->temp->first.get(),
-                           chunk,
-                           m_current->temp->second.tmp_path(),
-                           reason::k_store_io);
-    }
+    case Op::begin:
+      return start_entry();
+    case Op::data:
+      return take(std::string_view(m.buf->bytes.data(), m.n));
     case Op::end:
       return finish_entry();
     case Op::stop:
       break;
   }
   return {};
+}
+
+Status Sink::start_entry() {
+  ECLUSE_TRY(hasher, crypto::Sha256::create());
+  m_current = std::make_unique<Current>(Current{std::move(hasher), {}, std::nullopt, 0});
+  return {};
+}
+
+// Hashes a chunk; keeps it in memory while the entry is small, else in a temporary file.
+Status Sink::take(std::string_view chunk) {
+  auto& cur = *m_current;
+  ECLUSE_CHECK(cur.hasher.update(chunk));
+  cur.size += chunk.size();
+  if (!cur.temp && cur.small.size() + chunk.size() <= k_in_memory) {
+    cur.small.append(chunk);
+    return {};
+  }
+  if (!cur.temp) {
+    ECLUSE_TRY(temp, m_objects.create_temp());
+    cur.temp.emplace(std::move(temp));
+    ECLUSE_CHECK(fs::write_all(
+        cur.temp->first.get(), cur.small, cur.temp->second.tmp_path(), reason::k_store_io));
+    cur.small = std::string();
+  }
+  return fs::write_all(
+      cur.temp->first.get(), chunk, cur.temp->second.tmp_path(), reason::k_store_io);
 }
 
 // The entry's digest decides: content already staged or stored is not kept twice.

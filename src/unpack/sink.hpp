@@ -63,7 +63,7 @@ class Sink {
   enum class Op { begin, data, end, stop };
 
   struct Message {
-    Op op;
+    Op op = Op::stop;
     Buffer* buf = nullptr;
     std::size_t n = 0;
   };
@@ -71,6 +71,8 @@ class Sink {
   void push(Message m);
   void run();
   Status consume(const Message& m);
+  Status start_entry();
+  Status take(std::string_view chunk);
   Status finish_entry();
   void give_back(Buffer* buf);
 

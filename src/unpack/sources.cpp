@@ -2,6 +2,7 @@
 #include "sources.hpp"
 
 #include <ecluse/core/c_handle.hpp>
+#include <ecluse/core/fs.hpp>
 #include <ecluse/core/printable.hpp>
 
 #include <archive.h>
@@ -74,7 +75,7 @@ class FileSource final : public Source {
   Result<std::string_view> next_block() override {
     const ssize_t n = pread_full(m_fd, m_buf.data(), m_buf.size(), m_pos);
     if (n < 0) {
-      return fail(reason::k_store_io, "cannot read '" + m_item + "': " + std::strerror(errno));
+      return fail(reason::k_store_io, fs::errno_message("cannot read", printable(m_item), errno));
     }
     m_pos += static_cast<std::uint64_t>(n);
     return std::string_view(m_buf.data(), static_cast<std::size_t>(n));
@@ -91,9 +92,12 @@ class FileSource final : public Source {
 class GzipSource final : public Source {
  public:
   GzipSource(int fd, std::uint64_t size, std::string item)
-      : m_fd(fd), m_size(size), m_item(std::move(item)), m_in(k_block), m_out(2 * k_block) {
-    m_ok = inflateInit2(&m_z, 15 + 16) == Z_OK;
-  }
+      : m_fd(fd),
+        m_size(size),
+        m_item(std::move(item)),
+        m_in(k_block),
+        m_out(2 * k_block),
+        m_ok(inflateInit2(&m_z, 15 + 16) == Z_OK) {}
 
   GzipSource(const GzipSource&) = delete;
   GzipSource& operator=(const GzipSource&) = delete;
@@ -138,7 +142,7 @@ class GzipSource final : public Source {
     }
     const ssize_t n = pread_full(m_fd, m_in.data(), m_in.size(), m_read);
     if (n < 0) {
-      return fail(reason::k_store_io, "cannot read '" + m_item + "': " + std::strerror(errno));
+      return fail(reason::k_store_io, fs::errno_message("cannot read", printable(m_item), errno));
     }
     m_read += static_cast<std::uint64_t>(n);
     m_z.next_in = reinterpret_cast<Bytef*>(m_in.data());  // NOLINT: zlib's byte type
@@ -191,7 +195,7 @@ class GzipSource final : public Source {
     const auto kept = m_z.avail_in;
     const ssize_t n = pread_full(m_fd, m_in.data() + kept, m_in.size() - kept, m_read);
     if (n < 0) {
-      return fail(reason::k_store_io, "cannot read '" + m_item + "': " + std::strerror(errno));
+      return fail(reason::k_store_io, fs::errno_message("cannot read", printable(m_item), errno));
     }
     m_read += static_cast<std::uint64_t>(n);
     m_z.next_in = reinterpret_cast<Bytef*>(m_in.data());  // NOLINT: zlib's byte type

@@ -11,7 +11,7 @@ namespace ecluse::unpack {
 
 struct UnpackedDropFactory {
   static UnpackedDrop make(verify::VerifiedDrop v, Tree t, json::Json e) {
-    return UnpackedDrop(std::move(v), std::move(t), std::move(e));
+    return {std::move(v), std::move(t), std::move(e)};
   }
 };
 
@@ -58,16 +58,24 @@ json::Json artifact_summary(const Entry& e) {
   return j;
 }
 
-// Unpacks every artifact and checks the vendor's listings.
+// Unpacks one artifact and checks it against the vendor's listing when there is one.
+Result<Entry> unpack_artifact(detail::Engine& engine,
+                              const Context& ctx,
+                              const intake::Artifact& a) {
+  ECLUSE_TRY(entry, engine.artifact(a.path, a.sha256, a.size, ctx.objects.object_path(a.sha256)));
+  if (!a.contents.is_null()) {
+    ECLUSE_CHECK(detail::check_listing(a.contents, entry));
+  }
+  return entry;
+}
+
+// Unpacks every artifact, in drop.json order.
 Result<Tree> unpack_all(detail::Engine& engine,
                         const Context& ctx,
                         const verify::VerifiedDrop& drop) {
   Tree tree;
   for (const auto& a : drop.staged().manifest().artifacts) {
-    ECLUSE_TRY(entry, engine.artifact(a.path, a.sha256, a.size, ctx.objects.object_path(a.sha256)));
-    if (!a.contents.is_null()) {
-      ECLUSE_CHECK(detail::check_listing(a.contents, entry));
-    }
+    ECLUSE_TRY(entry, unpack_artifact(engine, ctx, a));
     tree.artifacts.push_back(std::move(entry));
   }
   sort_entries(tree.artifacts);

@@ -1,6 +1,7 @@
 // Zip layout: end record, central directory, local headers (APPNOTE.TXT 6.3, sections 4.3-4.5).
 #include "zip_layout.hpp"
 
+#include <ecluse/core/fs.hpp>
 #include <ecluse/core/printable.hpp>
 
 #include <unistd.h>
@@ -69,7 +70,7 @@ class ZipFile {
         continue;
       }
       if (n <= 0) {
-        return fail(reason::k_store_io, "cannot read '" + m_item + "': " + std::strerror(errno));
+        return fail(reason::k_store_io, fs::errno_message("cannot read", printable(m_item), errno));
       }
       got += static_cast<std::size_t>(n);
     }
@@ -134,7 +135,19 @@ Result<Layout> find_end(const ZipFile& z) {
   return z.bad(reason::k_unpack_corrupt, "no zip end of central directory record");
 }
 
-// Fields the zip64 extra block supplies for values stored as all-ones.
+// The zip64 extended information block (id 1): 64-bit values, in this order, for the fields
+// stored as all-ones.
+void apply_zip64_block(Central& c, const unsigned char* block, std::size_t len) {
+  std::size_t at = 0;
+  for (std::uint64_t* field : {&c.usize, &c.csize, &c.offset}) {
+    if (*field == 0xffffffffU && at + 8 <= len) {
+      *field = le(&block[at], 8);
+      at += 8;
+    }
+  }
+}
+
+// Walks the extra field's blocks.
 void apply_zip64(Central& c, const unsigned char* extra, std::size_t len) {
   for (std::size_t i = 0; i + 4 <= len;) {
     const auto id = le(&extra[i], 2);
@@ -143,13 +156,7 @@ void apply_zip64(Central& c, const unsigned char* extra, std::size_t len) {
       return;
     }
     if (id == 1) {
-      std::size_t at = i + 4;
-      for (std::uint64_t* field : {&c.usize, &c.csize, &c.offset}) {
-        if (*field == 0xffffffffU && at + 8 <= i + 4 + n) {
-          *field = le(&extra[at], 8);
-          at += 8;
-        }
-      }
+      apply_zip64_block(c, &extra[i + 4], n);
     }
     i += 4 + n;
   }

@@ -1,6 +1,7 @@
 // Path safety, separately: entry names, link targets and trees, and the materialiser that
 // applies the same rules again before writing anything, with openat-style resolution.
 #include <ecluse/store/content_store.hpp>
+#include <ecluse/text/unicode.hpp>
 #include <ecluse/unpack/materialise.hpp>
 #include <ecluse/unpack/path_safety.hpp>
 
@@ -204,4 +205,19 @@ TEST_CASE("materialise never follows a symlink planted in the destination") {
   auto r2 = ecluse::unpack::materialise({file("f", d)}, objects, t / "out");
   REQUIRE_FALSE(r2.has_value());
   CHECK(stdfs::is_empty(t / "canary"));
+}
+
+TEST_CASE("fold_key folds case and normalisation, even for names that expand a lot") {
+  using ecluse::text::fold_key;
+  CHECK(fold_key("README") == fold_key("readme"));
+  CHECK(fold_key("caf\xc3\xa9.txt") == fold_key("cafe\xcc\x81.txt"));
+  CHECK(fold_key("a") != fold_key("b"));
+  std::string wide;
+  for (int i = 0; i < 20; ++i) {
+    wide += "\xef\xb7\xba";  // U+FDFA: 18 UTF-16 units once folded
+  }
+  const auto folded = fold_key(wide);
+  REQUIRE(folded.has_value());
+  CHECK(folded->size() > wide.size() * 4);
+  CHECK_FALSE(fold_key("bad\xff").has_value());
 }
