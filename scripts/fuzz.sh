@@ -24,6 +24,7 @@ case "$target" in
           src/crypto/cms_verify.cpp src/crypto/raw_verify.cpp tests/fuzz/signature_fuzz.cpp) ;;
   unpack)
     srcs=("${core[@]}" src/core/fs.cpp src/core/printable.cpp src/store/content_store.cpp
+          src/workspace/config.cpp src/crypto/policy.cpp src/crypto/x509.cpp
           src/text/unicode.cpp src/unpack/*.cpp tests/fuzz/unpack_fuzz.cpp)
     libs=(-larchive -lz -licuuc) ;;
   *) echo "unknown fuzz target $target (drop_manifest, signature, unpack)" >&2; exit 2 ;;

@@ -3,7 +3,6 @@
 #include <ecluse/core/fs.hpp>
 #include <ecluse/intake/drop_manifest.hpp>
 #include <ecluse/pipeline/gc.hpp>
-#include <ecluse/unpack/tree.hpp>
 #include <ecluse/unpack/unpack.hpp>
 
 #include <unistd.h>
@@ -43,16 +42,7 @@ Status add_drop(const Session& s, const std::string& id, std::set<std::string>& 
   if (!stdfs::exists(tree_path, missing)) {
     return {};
   }
-  ECLUSE_TRY(text,
-             fs::read_file_bounded(
-                 tree_path, 1ULL << 30U, reason::k_store_object_missing, reason::k_store_io));
-  const auto parsed = json::parse_strict(text);
-  if (parsed.failure != json::ParseFailure::none) {
-    return fail(reason::k_store_object_corrupt,
-                "tree manifest of drop " + id + " is not JSON",
-                tree_path.string());
-  }
-  ECLUSE_TRY(tree, unpack::tree_from_json(parsed.value));
+  ECLUSE_TRY(tree, unpack::load_tree(tree_path));
   add_entries(tree.artifacts, live);
   return {};
 }

@@ -150,13 +150,8 @@ Result<StagedObject> ContentStore::stage(int fd,
 }
 
 Result<StagedObject> ContentStore::stage_bytes(std::string_view bytes) const {
-  ECLUSE_TRY(temp, new_temp(m_tmp));
-  auto& [out, guard] = temp;
-  const auto tmp = guard.tmp_path();
   ECLUSE_TRY(digest, crypto::sha256(bytes));
-  ECLUSE_CHECK(fs::write_all(out.get(), bytes, tmp, reason::k_store_io));
-  guard.release();
-  return StagedObject(tmp, digest, bytes.size());
+  return stage_hashed(bytes, digest);
 }
 
 Result<StagedObject> ContentStore::stage_hashed(std::string_view bytes,

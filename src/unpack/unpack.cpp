@@ -22,18 +22,6 @@ json::Json totals_json(const detail::Engine& engine) {
   return {{"bytes", t.bytes}, {"entries", t.entries}, {"archives", t.archives}};
 }
 
-json::Json limits_json(const workspace::UnpackLimits& l) {
-  return {{"max_depth", l.max_depth},
-          {"max_total_bytes", l.max_total_bytes},
-          {"max_entry_bytes", l.max_entry_bytes},
-          {"max_entries", l.max_entries},
-          {"max_entry_ratio", l.max_entry_ratio},
-          {"max_archive_ratio", l.max_archive_ratio},
-          {"ratio_floor_bytes", l.ratio_floor_bytes},
-          {"max_path_bytes", l.max_path_bytes},
-          {"max_name_bytes", l.max_name_bytes}};
-}
-
 std::vector<store::Finding> findings_of(const detail::Engine& engine) {
   std::vector<store::Finding> out;
   for (const auto& f : engine.findings()) {
@@ -82,18 +70,23 @@ Result<Tree> unpack_all(detail::Engine& engine,
   return tree;
 }
 
-// Makes the new objects durable, then writes tree.json beside the drop's other evidence.
-Result<std::string> commit(detail::Engine& engine,
-                           const Context& ctx,
-                           const verify::VerifiedDrop& drop,
-                           const Tree& tree) {
+// Makes every object the engine staged durable, at once.
+Status commit_objects(detail::Engine& engine, const store::ContentStore& objects) {
   std::vector<store::StagedObject> staged;
   staged.reserve(engine.staged().by_hex.size());
   for (auto& [hex, obj] : engine.staged().by_hex) {
     staged.push_back(std::move(obj));
   }
   engine.staged().by_hex.clear();
-  ECLUSE_CHECK(ctx.objects.commit_all(staged));
+  return objects.commit_all(staged);
+}
+
+// Commits the new objects, then writes tree.json beside the drop's other evidence.
+Result<std::string> commit(detail::Engine& engine,
+                           const Context& ctx,
+                           const verify::VerifiedDrop& drop,
+                           const Tree& tree) {
+  ECLUSE_CHECK(commit_objects(engine, ctx.objects));
   const auto bytes = json::dump_line(to_json(tree));
   ECLUSE_CHECK(
       fs::write_file_atomic(drop.staged().evidence_dir() / k_tree_file, bytes, reason::k_store_io));
@@ -108,7 +101,7 @@ UnpackRun unpack(const Context& ctx, const verify::VerifiedDrop& drop) {
   const auto& limits = ctx.ws.config().unpack;
   detail::Engine engine(ctx.objects, limits);
   UnpackRun run{fail(reason::k_internal, "unpack did not run"), json::Json::object(), {}};
-  run.evidence["limits"] = limits_json(limits);
+  run.evidence["limits"] = limits.to_json();
   auto tree = unpack_all(engine, ctx, drop);
   run.findings = findings_of(engine);
   run.evidence["totals"] = totals_json(engine);
@@ -167,38 +160,43 @@ Result<FileUnpack> unpack_file(const store::ContentStore& objects,
                  engine.totals().entries,
                  engine.staged().by_hex.size()};
   if (commit) {
-    std::vector<store::StagedObject> staged;
-    for (auto& [hex, obj] : engine.staged().by_hex) {
-      staged.push_back(std::move(obj));
-    }
-    engine.staged().by_hex.clear();
-    ECLUSE_CHECK(objects.commit_all(staged));
+    ECLUSE_CHECK(commit_objects(engine, objects));
   }
   return out;
+}
+
+Result<Tree> load_tree(const std::filesystem::path& file, const std::string& want_sha256) {
+  ECLUSE_TRY(
+      bytes,
+      fs::read_file_bounded(file, 1ULL << 30U, reason::k_store_object_missing, reason::k_store_io));
+  if (!want_sha256.empty()) {
+    ECLUSE_TRY(digest, crypto::sha256(bytes));
+    if (digest.hex() != want_sha256) {
+      return fail(reason::k_store_object_corrupt,
+                  "tree manifest " + file.string() + " no longer matches its recorded digest",
+                  file.string());
+    }
+  }
+  const auto parsed = json::parse_strict(bytes);
+  if (parsed.failure != json::ParseFailure::none) {
+    return fail(reason::k_store_object_corrupt,
+                "tree manifest " + file.string() + " is not JSON",
+                file.string());
+  }
+  return tree_from_json(parsed.value);
 }
 
 Result<UnpackedDrop> reload(const Context& ctx,
                             verify::VerifiedDrop verified,
                             json::Json evidence) {
-  const auto path = verified.staged().evidence_dir() / k_tree_file;
-  ECLUSE_TRY(
-      bytes,
-      fs::read_file_bounded(path, 1ULL << 30U, reason::k_store_object_missing, reason::k_store_io));
-  ECLUSE_TRY(digest, crypto::sha256(bytes));
-  const auto want = evidence.value("tree", json::Json::object()).value("sha256", std::string());
-  if (digest.hex() != want) {
-    return fail(reason::k_store_object_corrupt,
-                "tree manifest of drop " + verified.id() + " no longer matches its recorded digest",
-                path.string());
-  }
-  const auto parsed = json::parse_strict(bytes);
-  if (parsed.failure != json::ParseFailure::none) {
-    return fail(reason::k_store_object_corrupt,
-                "tree manifest of drop " + verified.id() + " is not JSON",
-                path.string());
-  }
-  ECLUSE_TRY(tree, tree_from_json(parsed.value));
   (void)ctx;
+  const auto want = evidence.value("tree", json::Json::object()).value("sha256", std::string());
+  if (want.empty()) {
+    return fail(reason::k_store_object_corrupt,
+                "unpack evidence of drop " + verified.id() + " records no tree digest",
+                verified.id());
+  }
+  ECLUSE_TRY(tree, load_tree(verified.staged().evidence_dir() / k_tree_file, want));
   return UnpackedDropFactory::make(std::move(verified), std::move(tree), std::move(evidence));
 }
 

@@ -88,18 +88,6 @@ Status read_unpack(const json::Json& j, UnpackLimits& u) {
   return {};
 }
 
-json::Json unpack_json(const UnpackLimits& u) {
-  return json::Json{{"max_depth", u.max_depth},
-                    {"max_total_bytes", u.max_total_bytes},
-                    {"max_entry_bytes", u.max_entry_bytes},
-                    {"max_entries", u.max_entries},
-                    {"max_entry_ratio", u.max_entry_ratio},
-                    {"max_archive_ratio", u.max_archive_ratio},
-                    {"ratio_floor_bytes", u.ratio_floor_bytes},
-                    {"max_path_bytes", u.max_path_bytes},
-                    {"max_name_bytes", u.max_name_bytes}};
-}
-
 Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
   if (!j.is_array() || j.empty()) {
     return bad("channels", "must be a non-empty array of names");
@@ -116,6 +104,18 @@ Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
 
 }  // namespace
 
+json::Json UnpackLimits::to_json() const {
+  return json::Json{{"max_depth", max_depth},
+                    {"max_total_bytes", max_total_bytes},
+                    {"max_entry_bytes", max_entry_bytes},
+                    {"max_entries", max_entries},
+                    {"max_entry_ratio", max_entry_ratio},
+                    {"max_archive_ratio", max_archive_ratio},
+                    {"ratio_floor_bytes", ratio_floor_bytes},
+                    {"max_path_bytes", max_path_bytes},
+                    {"max_name_bytes", max_name_bytes}};
+}
+
 json::Json Config::to_json() const {
   return json::Json{
       {"schema", k_schema},
@@ -127,7 +127,7 @@ json::Json Config::to_json() const {
         {"max_artifacts", limits.max_artifacts},
         {"max_artifact_bytes", limits.max_artifact_bytes},
         {"max_drop_bytes", limits.max_drop_bytes}}},
-      {"unpack", unpack_json(unpack)},
+      {"unpack", unpack.to_json()},
       {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
       {"signature_policy", signature_policy.to_json()},
   };

@@ -82,6 +82,10 @@ Result<FileUnpack> unpack_file(const store::ContentStore& objects,
                                const std::filesystem::path& file,
                                bool commit);
 
+// Reads a tree manifest; with want_sha256 non-empty, its bytes must have that digest
+// (store.object_corrupt otherwise, and when it is not a tree manifest).
+Result<Tree> load_tree(const std::filesystem::path& file, const std::string& want_sha256 = {});
+
 // The name of the tree manifest in quarantine/drops/ID/.
 inline constexpr std::string_view k_tree_file = "tree.json";
 

@@ -35,6 +35,9 @@ struct UnpackLimits {
   std::uint64_t ratio_floor_bytes = 16ULL << 20U;  // ratios apply past this many bytes
   std::uint64_t max_path_bytes = 4096;             // whole entry path
   std::uint64_t max_name_bytes = 255;              // one path component
+
+  // Every limit with its value, as in ecluse.json's "unpack" section.
+  [[nodiscard]] json::Json to_json() const;
 };
 
 struct Config {

@@ -61,6 +61,18 @@ Entry link(const std::string& path, EntryType t, const std::string& target) {
   return e;
 }
 
+// A content store, an empty destination and an empty canary beside it.
+struct Scratch {
+  ecluse::test::TempDir t;
+  ecluse::store::ContentStore objects{t / "objects", t / "tmp"};
+
+  Scratch() {
+    for (const auto* d : {"objects/sha256", "tmp", "out", "canary"}) {
+      stdfs::create_directories(t / d);
+    }
+  }
+};
+
 }  // namespace
 
 TEST_CASE("check_entry_path normalises harmless forms and refuses every escape") {
@@ -135,11 +147,9 @@ TEST_CASE("TreeGuard: hardlinks name only regular files already seen inside the 
 }
 
 TEST_CASE("materialise writes files, links and directories, without setuid or write bits") {
-  ecluse::test::TempDir t;
-  stdfs::create_directories(t / "objects" / "sha256");
-  stdfs::create_directories(t / "tmp");
-  stdfs::create_directories(t / "out");
-  const ecluse::store::ContentStore objects(t / "objects", t / "tmp");
+  const Scratch scratch;
+  const auto& t = scratch.t;
+  const auto& objects = scratch.objects;
   const auto d = objects.put("payload\n").value();
   Entry dir;
   dir.path = "bin";
@@ -161,12 +171,9 @@ TEST_CASE("materialise writes files, links and directories, without setuid or wr
 }
 
 TEST_CASE("materialise refuses a hostile manifest before writing anything") {
-  ecluse::test::TempDir t;
-  stdfs::create_directories(t / "objects" / "sha256");
-  stdfs::create_directories(t / "tmp");
-  stdfs::create_directories(t / "out");
-  stdfs::create_directories(t / "canary");
-  const ecluse::store::ContentStore objects(t / "objects", t / "tmp");
+  const Scratch scratch;
+  const auto& t = scratch.t;
+  const auto& objects = scratch.objects;
   const auto d = objects.put("x").value();
   const std::vector<std::pair<std::vector<Entry>, std::string>> cases{
       {{file("ok", d), file("../canary/pwned", d)}, "unpack.path_traversal"},
@@ -187,12 +194,9 @@ TEST_CASE("materialise refuses a hostile manifest before writing anything") {
 }
 
 TEST_CASE("materialise never follows a symlink planted in the destination") {
-  ecluse::test::TempDir t;
-  stdfs::create_directories(t / "objects" / "sha256");
-  stdfs::create_directories(t / "tmp");
-  stdfs::create_directories(t / "out");
-  stdfs::create_directories(t / "canary");
-  const ecluse::store::ContentStore objects(t / "objects", t / "tmp");
+  const Scratch scratch;
+  const auto& t = scratch.t;
+  const auto& objects = scratch.objects;
   const auto d = objects.put("x").value();
   // Something (another process, a race) put a symlink where the tree needs a directory.
   stdfs::create_directory_symlink(t / "canary", t / "out" / "lib");

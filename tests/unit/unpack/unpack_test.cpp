@@ -103,6 +103,11 @@ struct Fixture {
     }
   }
 
+  // The tree manifest of an unpacked drop.
+  [[nodiscard]] Json tree(const std::string& id) const {
+    return Json::parse(read_file(w.dir.path() / "ws" / "quarantine" / "drops" / id / "tree.json"));
+  }
+
   // Ingests a drop holding the artifacts given (name → bytes).
   ecluse::pipeline::IngestOutcome ingest(const std::map<std::string, std::string>& files,
                                          const std::string& version = "1.2.3",
@@ -180,8 +185,7 @@ TEST_SUITE("unpack formats") {
     Fixture f;
     const auto out = f.ingest({{"links.cpio", c.bytes("ok-cpio-hardlinks")}});
     REQUIRE(out.drop.state == DropState::unpacked);
-    const auto tree = Json::parse(
-        read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+    const auto tree = f.tree(out.drop.id);
     const auto& entries = tree["artifacts"][0]["contents"];
     REQUIRE(entries.size() == 2);
     std::string data;
@@ -201,8 +205,7 @@ TEST_SUITE("unpack formats") {
     Fixture f;
     const auto out = f.ingest({{"app.tar", c.bytes("ok-tar")}});
     REQUIRE(out.drop.state == DropState::unpacked);
-    const auto tree = Json::parse(
-        read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+    const auto tree = f.tree(out.drop.id);
     const auto& a = tree["artifacts"][0];
     CHECK(a["format"] == "tar");
     std::map<std::string, Json> by_path;
@@ -230,8 +233,7 @@ TEST_SUITE("unpack formats") {
     const auto out =
         f.ingest({{"nested.tar.gz", c.bytes("ok-nested")}, {"ok.deb", c.bytes("ok-deb")}});
     REQUIRE(out.drop.state == DropState::unpacked);
-    const auto tree = Json::parse(
-        read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+    const auto tree = f.tree(out.drop.id);
     const auto& nested = tree["artifacts"][0];
     CHECK(nested["path"] == "nested.tar.gz");
     CHECK(nested["filters"] == Json::array({"gzip"}));
@@ -425,8 +427,7 @@ Json listing_of_ok_tar() {
   Fixture f;
   const auto out = f.ingest({{"app.tar", c.bytes("ok-tar")}});
   REQUIRE(out.drop.state == DropState::unpacked);
-  const auto tree = Json::parse(
-      read_file(f.w.dir.path() / "ws" / "quarantine" / "drops" / out.drop.id / "tree.json"));
+  const auto tree = f.tree(out.drop.id);
   return tree["artifacts"][0]["contents"];
 }
 
