@@ -12,6 +12,7 @@ packages=(
   libarchive-tools zstd lz4 python3
   openssl coreutils time bc
   clang clang-format libclang-rt-14-dev
+  chromium
 )
 
 missing=()

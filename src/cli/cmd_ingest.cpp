@@ -16,6 +16,7 @@ struct IngestOptions {
   std::vector<std::string> dirs;
   bool incoming = false;
   bool json = false;
+  std::string baseline;
 };
 
 std::string mib(std::uint64_t bytes) {
@@ -54,6 +55,10 @@ std::string human_line(const pipeline::IngestOutcome& o) {
   if (d.rejection) {
     line += "\n  " + d.rejection->reason + ": " + printable(d.rejection->message);
   }
+  if (d.state == DropState::held) {
+    line += "\n  held for review: ecluse diff " + d.id.substr(0, 12) + ", then ecluse approve "
+            + d.id.substr(0, 12) + " --as NAME --reason TEXT (or ecluse reject)";
+  }
   return line + "\n  details: ecluse show " + d.id.substr(0, 12) + "\n";
 }
 
@@ -74,7 +79,8 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
   int rc = k_exit_ok;
   auto results = json::Json::array();
   for (const auto& dir : dirs) {
-    auto outcome = pipeline::ingest(*session, dir, progress_line(dir.filename().string()));
+    auto outcome = pipeline::ingest(
+        *session, dir, progress_line(dir.filename().string()), pipeline::IngestOptions{o.baseline});
     if (::isatty(STDERR_FILENO) != 0) {
       (void)std::fputs("\r\033[K", stderr);
     }
@@ -107,11 +113,15 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
 
 void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action) {
   auto opts = std::make_shared<IngestOptions>();
-  auto* cmd = app.add_subcommand("ingest", "run drops through the pipeline (intake, verify)");
+  auto* cmd = app.add_subcommand(
+      "ingest", "run drops through the pipeline (intake, verify, unpack, diff, policy verdict)");
   cmd->add_option("DROP_DIR", opts->dirs, "drop directories (drop.json, drop.json.sig, payload/)");
   cmd->add_flag("--incoming",
                 opts->incoming,
                 "also ingest every drop in staging/incoming/ that holds a READY marker");
+  cmd->add_option("--baseline",
+                  opts->baseline,
+                  "diff against this drop (short id) instead of the last accepted release");
   cmd->add_flag("--json", opts->json, "print the outcome as JSON");
   cmd->callback([opts, &g, &action] {
     action = [opts, &g] {

@@ -1,4 +1,6 @@
-// ecluse init DIR: create a workspace.
+// ecluse init DIR: create a workspace with the default policy.
+#include <ecluse/policy/policy.hpp>
+
 #include "common.hpp"
 
 namespace ecluse::cli {
@@ -16,6 +18,9 @@ int run_init(const InitOptions& o) {
     return report(ws.error(), o.json);
   }
   const auto root = ws->root().string();
+  if (auto ok = policy::write_default(ws->root()); !ok) {
+    return report(ok.error(), o.json);
+  }
   static const SystemClock k_clock;
   auto session = pipeline::Session::open(std::move(*ws), k_clock, actor());
   if (!session) {
@@ -28,8 +33,8 @@ int run_init(const InitOptions& o) {
     out(json::dump_pretty(json::Json{{"workspace", root}, {"config", root + "/ecluse.json"}})
         + "\n");
   } else {
-    out("initialised workspace " + root + "\n  settings: " + root
-        + "/ecluse.json\n  drops land in: " + root + "/staging/incoming/\n");
+    out("initialised workspace " + root + "\n  settings: " + root + "/ecluse.json\n  policy: "
+        + root + "/policy.json\n  drops land in: " + root + "/staging/incoming/\n");
   }
   return k_exit_ok;
 }

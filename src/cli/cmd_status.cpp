@@ -1,5 +1,6 @@
 // ecluse status [DROP] and ecluse show DROP: read the state store.
 #include <ecluse/core/printable.hpp>
+#include <ecluse/pipeline/review.hpp>
 
 #include <cstdio>
 
@@ -120,6 +121,62 @@ std::string unpack_text(const json::Json& e) {
   return text;
 }
 
+// Held drops with what they wait for: approvals required, granted (by whom), still needed.
+Result<json::Json> waiting_reviews(const pipeline::Session& s,
+                                   const std::vector<store::DropRecord>& drops) {
+  auto out = json::Json::array();
+  for (const auto& d : drops) {
+    if (d.state != DropState::held) {
+      continue;
+    }
+    ECLUSE_TRY(view, pipeline::verdict_view(s, d));
+    const auto approvals = view.value("approvals", json::Json::object());
+    auto names = json::Json::array();
+    for (const auto& a : approvals.value("granted", json::Json::array())) {
+      names.push_back(a.value("name", std::string()));
+    }
+    auto reasons = json::Json::array();
+    for (const auto& r : view.value("reasons", json::Json::array())) {
+      if (r.value("action", std::string()) == "hold") {
+        reasons.push_back(r.value("code", std::string()));
+      }
+    }
+    const auto required = approvals.value("required", 1U);
+    out.push_back({{"id", d.id},
+                   {"name", d.vendor + "/" + d.product + "/" + d.version},
+                   {"channel", d.channel},
+                   {"required", required},
+                   {"approved_by", names},
+                   {"needed", required > names.size() ? required - names.size() : 0},
+                   {"held_for", reasons}});
+  }
+  return out;
+}
+
+std::string waiting_text(const json::Json& waiting) {
+  if (waiting.empty()) {
+    return {};
+  }
+  std::string t = "\nwaiting for review:\n";
+  for (const auto& w : waiting) {
+    std::string names;
+    for (const auto& n : w["approved_by"]) {
+      names += (names.empty() ? "" : ", ") + printable(n.get<std::string>());
+    }
+    std::string why;
+    for (const auto& r : w["held_for"]) {
+      why += (why.empty() ? "" : ", ") + r.get<std::string>();
+    }
+    t += "  " + w["id"].get<std::string>().substr(0, 12) + "  "
+         + printable(w["name"].get<std::string>()) + "  needs "
+         + std::to_string(w["needed"].get<std::uint64_t>()) + " more of "
+         + std::to_string(w["required"].get<std::uint64_t>()) + " approvals"
+         + (names.empty() ? "" : " (approved by " + names + ")") + "; held for " + why + "\n";
+  }
+  return t
+         + "  decide: ecluse diff ID, then ecluse approve ID --as NAME --reason TEXT (or reject)\n";
+}
+
 int run_status(const GlobalOptions& g, const ReadOptions& o) {
   auto session = open_session(g);
   if (!session) {
@@ -137,12 +194,16 @@ int run_status(const GlobalOptions& g, const ReadOptions& o) {
   if (!drops) {
     return report(drops.error(), o.json);
   }
+  auto waiting = waiting_reviews(*session, *drops);
+  if (!waiting) {
+    return report(waiting.error(), o.json);
+  }
   if (o.json) {
     auto list = json::Json::array();
     for (const auto& d : *drops) {
       list.push_back(drop_json(d));
     }
-    out(json::dump_pretty(json::Json{{"drops", list}}) + "\n");
+    out(json::dump_pretty(json::Json{{"drops", list}, {"waiting", *waiting}}) + "\n");
     return k_exit_ok;
   }
   std::string text = padded("ID", 14) + padded("STATE", 10) + padded("VENDOR/PRODUCT/VERSION", 40)
@@ -150,7 +211,7 @@ int run_status(const GlobalOptions& g, const ReadOptions& o) {
   for (const auto& d : *drops) {
     text += table_row(d);
   }
-  out(drops->empty() ? "no drops yet (ecluse ingest DROP_DIR)\n" : text);
+  out(drops->empty() ? "no drops yet (ecluse ingest DROP_DIR)\n" : text + waiting_text(*waiting));
   return k_exit_ok;
 }
 

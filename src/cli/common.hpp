@@ -31,6 +31,10 @@ void add_reasons(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_trust(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_allow_downgrade(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_gc(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_diff(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_approve(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_reject(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_policy(CLI::App& app, const GlobalOptions& g, Action& action);
 
 // The exit code an error maps to.
 int exit_code_of(const Error& e);

@@ -28,6 +28,10 @@ int run(int argc, char** argv) {
   add_ingest(app, g, action);
   add_status(app, g, action);
   add_show(app, g, action);
+  add_diff(app, g, action);
+  add_approve(app, g, action);
+  add_reject(app, g, action);
+  add_policy(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);

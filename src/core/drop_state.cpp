@@ -23,13 +23,17 @@ constexpr std::array<std::pair<DropState, std::string_view>, 10> k_names{{
 }};
 
 // Forward edges; rejection is handled separately.
-constexpr std::array<std::pair<DropState, DropState>, 9> k_edges{{
+// The policy verdict follows the last stage that exists (diffed until the test stage lands):
+// held for review, or approved when it passes; signing always starts from approved.
+constexpr std::array<std::pair<DropState, DropState>, 11> k_edges{{
     {DropState::received, DropState::verified},
     {DropState::verified, DropState::unpacked},
     {DropState::unpacked, DropState::diffed},
     {DropState::diffed, DropState::tested},
+    {DropState::diffed, DropState::held},
+    {DropState::diffed, DropState::approved},
+    {DropState::tested, DropState::approved},
     {DropState::tested, DropState::held},
-    {DropState::tested, DropState::signed_off},
     {DropState::held, DropState::approved},
     {DropState::approved, DropState::signed_off},
     {DropState::signed_off, DropState::promoted},

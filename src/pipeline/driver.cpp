@@ -7,6 +7,8 @@
 #include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
 
+#include "verdict.hpp"
+
 namespace ecluse::pipeline {
 
 namespace {
@@ -76,18 +78,7 @@ Result<IngestOutcome> outcome(const Session& s, const std::string& id, bool alre
 const StageSpec k_verify{"verify", DropState::received, DropState::verified};
 const StageSpec k_unpack{"unpack", DropState::verified, DropState::unpacked};
 
-// The committed evidence of one stage of a drop.
-Result<json::Json> stage_evidence(const Session& s,
-                                  const std::string& id,
-                                  const std::string& stage) {
-  ECLUSE_TRY(results, s.state().stage_results(id));
-  for (const auto& r : results) {
-    if (r.stage == stage && r.state_after != DropState::rejected) {
-      return r.evidence;
-    }
-  }
-  return fail(reason::k_state_illegal_transition, "drop " + id + " has no committed " + stage, id);
-}
+using detail::stage_evidence;
 
 // A known drop with nothing left to run: intake.replay, pointing at the earlier drop.
 Result<IngestOutcome> replay(const Session& s,
@@ -162,11 +153,27 @@ Result<std::optional<unpack::UnpackedDrop>> unpack_stage(const Session& s,
   return out;
 }
 
-// Journals the use of a downgrade allowance by a drop verify just accepted.
-Status journal_downgrade_use(const Session& s, const verify::VerifiedDrop& verified) {
+// Journals the use of a downgrade allowance by a drop verify just accepted, and stores what
+// the policy will judge of the verification (CRL gaps, the downgrade).
+Status after_verify(const Session& s, const verify::VerifiedDrop& verified) {
   const auto version = verified.evidence().value("version", json::Json::object());
   if (version.contains("downgrade_allowance") && version.at("downgrade_allowance").is_object()) {
-    return s.record(verified.id(), "verify.downgrade_used", version);
+    ECLUSE_CHECK(s.record(verified.id(), "verify.downgrade_used", version));
+  }
+  const auto findings = verify::findings_of(verified.evidence());
+  return findings.empty() ? Status{} : s.state().add_findings(verified.id(), findings);
+}
+
+// Diff and verdict: the policy is read (and validated) before either runs, so a malformed
+// policy evaluates nothing and leaves the drop where it was.
+Status judge(const Session& s,
+             const unpack::UnpackedDrop& unpacked,
+             const IngestOptions& opts,
+             bool& ran) {
+  ECLUSE_TRY(policy, policy::load_policy(s.ws().root() / policy::k_policy_file));
+  ECLUSE_TRY(diffed, detail::diff_stage(s, unpacked, policy, opts.baseline, ran));
+  if (diffed) {
+    ECLUSE_CHECK(detail::policy_stage(s, *diffed, policy, ran));
   }
   return {};
 }
@@ -176,15 +183,18 @@ Status journal_downgrade_use(const Session& s, const verify::VerifiedDrop& verif
 Result<IngestOutcome> run_after_intake(const Session& s,
                                        const intake::StagedDrop& staged,
                                        bool already_known,
-                                       const std::string& source) {
+                                       const std::string& source,
+                                       const IngestOptions& opts) {
   bool ran = false;
   ECLUSE_TRY(verified, verify_stage(s, staged, ran));
   if (ran && verified) {
-    ECLUSE_CHECK(journal_downgrade_use(s, *verified));
+    ECLUSE_CHECK(after_verify(s, *verified));
   }
   if (verified) {
     ECLUSE_TRY(unpacked, unpack_stage(s, *verified, ran));
-    (void)unpacked;
+    if (unpacked) {
+      ECLUSE_CHECK(judge(s, *unpacked, opts, ran));
+    }
   }
   if (already_known && !ran) {
     ECLUSE_TRY(record, s.state().get_drop(staged.id()));
@@ -206,7 +216,8 @@ bool retryable(const store::DropRecord& d) {
 Result<IngestOutcome> retry(const Session& s,
                             const intake::Context& ictx,
                             intake::DropCandidate candidate,
-                            const store::DropRecord& earlier) {
+                            const store::DropRecord& earlier,
+                            const IngestOptions& opts) {
   auto in = intake::intake(ictx, std::move(candidate));
   if (!in.staged && !is_rejection(in.staged.error())) {
     return fail(in.staged.error());
@@ -222,14 +233,15 @@ Result<IngestOutcome> retry(const Session& s,
   if (!in.staged) {
     return outcome(s, earlier.id, true);
   }
-  return run_after_intake(s, *in.staged, true, in.who.source);
+  return run_after_intake(s, *in.staged, true, in.who.source, opts);
 }
 
 }  // namespace
 
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
-                             const store::ProgressFn& progress) {
+                             const store::ProgressFn& progress,
+                             const IngestOptions& opts) {
   // gc may not remove objects this run has stored but not yet recorded.
   ECLUSE_TRY(store_lock, lock_store(s, false));
   (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
@@ -244,13 +256,13 @@ Result<IngestOutcome> ingest(const Session& s,
   if (known) {
     // Seen before: committed stages are not re-run; a rejected drop stays rejected.
     if (retryable(*known)) {
-      return retry(s, ictx, std::move(candidate), *known);
+      return retry(s, ictx, std::move(candidate), *known, opts);
     }
     if (known->state == DropState::rejected) {
       return replay(s, std::move(*known), candidate.who.source);
     }
     ECLUSE_TRY(staged, intake::reload(ictx, known->id, known->source));
-    return run_after_intake(s, staged, true, candidate.who.source);
+    return run_after_intake(s, staged, true, candidate.who.source, opts);
   }
 
   // intake: copy the drop into quarantine, check it against drop.json, create its record
@@ -268,7 +280,7 @@ Result<IngestOutcome> ingest(const Session& s,
   if (!in.staged) {
     return outcome(s, in.who.id, false);
   }
-  return run_after_intake(s, *in.staged, false, in.who.source);
+  return run_after_intake(s, *in.staged, false, in.who.source, opts);
 }
 
 }  // namespace ecluse::pipeline

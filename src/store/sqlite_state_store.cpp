@@ -14,7 +14,7 @@ using sqlite::Stmt;
 
 // Schema migrations: index i brings the schema from version i to i + 1. Never edit a
 // released entry; append a new one.
-constexpr std::array<std::string_view, 2> k_migrations{
+constexpr std::array<std::string_view, 3> k_migrations{
     R"sql(
 CREATE TABLE drops(
   id TEXT PRIMARY KEY,
@@ -38,6 +38,12 @@ CREATE TABLE downgrade_allowances(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   vendor TEXT NOT NULL, product TEXT NOT NULL, channel TEXT NOT NULL, version TEXT NOT NULL,
   reason TEXT NOT NULL, actor TEXT NOT NULL, created_at TEXT NOT NULL, used_by TEXT);
+)sql",
+    R"sql(
+CREATE TABLE reviews(
+  drop_id TEXT NOT NULL REFERENCES drops(id), seq INTEGER NOT NULL,
+  name TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY(drop_id, seq));
 )sql",
 };
 
@@ -311,10 +317,84 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
+  Result<bool> approve(const Review& r,
+                       std::uint32_t required,
+                       const StageRecord& result) override {
+    ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    ECLUSE_CHECK(expect_held(r.drop));
+    ECLUSE_CHECK(insert_review(r));
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(),
+                             "SELECT COUNT(DISTINCT name) FROM reviews WHERE drop_id=? AND "
+                             "decision='approve'"));
+    s.bind(1, r.drop);
+    ECLUSE_TRY(row, s.step());
+    const auto count = row ? s.integer(0) : 0;
+    const bool reached = count >= static_cast<std::int64_t>(required);
+    if (reached) {
+      ECLUSE_CHECK(move_state(r.drop, DropState::held, result.state_after, result.committed_at));
+      ECLUSE_CHECK(append_result(r.drop, result));
+    }
+    ECLUSE_CHECK(tx.commit());
+    return reached;
+  }
+
+  Status reject_review(const Review& r, const Rejection& why, const StageRecord& result) override {
+    ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    ECLUSE_CHECK(expect_held(r.drop));
+    ECLUSE_CHECK(insert_review(r));
+    ECLUSE_CHECK(move_state(r.drop, DropState::held, DropState::rejected, result.committed_at));
+    ECLUSE_CHECK(set_rejection(r.drop, why));
+    ECLUSE_CHECK(append_result(r.drop, result));
+    return tx.commit();
+  }
+
+  Result<std::vector<Review>> reviews(const std::string& id) override {
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(),
+                             "SELECT name, decision, reason, created_at FROM reviews "
+                             "WHERE drop_id=? ORDER BY seq"));
+    s.bind(1, id);
+    std::vector<Review> out;
+    for (;;) {
+      ECLUSE_TRY(row, s.step());
+      if (!row) {
+        return out;
+      }
+      out.push_back(Review{id, s.text(0), s.text(1), s.text(2), s.text(3)});
+    }
+  }
+
   [[nodiscard]] int schema_version() const override { return m_version; }
 
  private:
   sqlite3* db() { return m_db.get(); }
+
+  Status expect_held(const std::string& id) {
+    ECLUSE_TRY(drop, get_drop(id));
+    if (!drop) {
+      return fail(reason::k_state_unknown_drop, "no drop " + id, id);
+    }
+    if (drop->state != DropState::held) {
+      return fail(reason::k_review_not_held,
+                  "drop " + id.substr(0, 12) + " is " + std::string(to_string(drop->state))
+                      + ", not held for review",
+                  id);
+    }
+    return {};
+  }
+
+  Status insert_review(const Review& r) {
+    ECLUSE_TRY(seq, next_seq("reviews", r.drop));
+    ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO reviews VALUES(?,?,?,?,?,?)"));
+    return ins.bind(1, r.drop)
+        .bind(2, seq)
+        .bind(3, r.name)
+        .bind(4, r.decision)
+        .bind(5, r.reason)
+        .bind(6, r.created_at)
+        .run();
+  }
 
   Status move_state(const std::string& id, DropState from, DropState to, const std::string& at) {
     ECLUSE_TRY(

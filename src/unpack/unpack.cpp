@@ -111,18 +111,6 @@ UnpackRun unpack(const Context& ctx, const verify::VerifiedDrop& drop) {
     run.out = fail(tree.error());
     return run;
   }
-  if (!run.findings.empty()) {
-    const auto& first = run.findings.front();
-    run.out = fail(
-        Error{Errc::rejected,
-              first.code,
-              first.item + ": " + first.detail
-                  + (run.findings.size() > 1
-                         ? " (and " + std::to_string(run.findings.size() - 1) + " more findings)"
-                         : ""),
-              first.item});
-    return run;
-  }
   const auto new_objects = engine.staged().by_hex.size();
   auto digest = commit(engine, ctx, drop, *tree);
   if (!digest) {

@@ -83,4 +83,29 @@ VerifiedDrop reload(intake::StagedDrop staged, json::Json evidence) {
   return VerifiedDropFactory::make(std::move(staged), std::move(evidence));
 }
 
+std::vector<store::Finding> findings_of(const json::Json& evidence) {
+  std::vector<store::Finding> out;
+  const auto sig = evidence.value("signature", json::Json::object());
+  for (const auto& subject : sig.value("crl_gaps", json::Json::array())) {
+    if (subject.is_string()) {
+      out.push_back(store::Finding{"verify",
+                                   std::string(reason::k_verify_crl_gap.code),
+                                   "info",
+                                   subject.get<std::string>(),
+                                   "no pinned CRL covers this certificate: revocation unchecked"});
+    }
+  }
+  const auto version = evidence.value("version", json::Json::object());
+  const auto allowance = version.value("downgrade_allowance", json::Json());
+  if (allowance.is_object()) {
+    out.push_back(store::Finding{"verify",
+                                 std::string(reason::k_verify_downgrade_used.code),
+                                 "medium",
+                                 allowance.value("version", std::string()),
+                                 "downgrade allowed by " + allowance.value("actor", std::string())
+                                     + ": " + allowance.value("reason", std::string())});
+  }
+  return out;
+}
+
 }  // namespace ecluse::verify

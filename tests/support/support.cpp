@@ -2,6 +2,7 @@
 #include "support.hpp"
 
 #include <ecluse/intake/intake.hpp>
+#include <ecluse/policy/policy.hpp>
 #include <ecluse/trust/trust_store.hpp>
 
 #include <doctest/doctest.h>
@@ -107,6 +108,7 @@ std::optional<std::string> acme_signature(const std::string& drop_json) {
 TestWorkspace::TestWorkspace() {
   auto ws = workspace::init(dir / "ws");
   REQUIRE(ws.has_value());
+  REQUIRE(policy::write_default(ws->root()).has_value());
   auto opened = pipeline::Session::open(std::move(*ws), clock, "test");
   REQUIRE(opened.has_value());
   session = std::make_unique<pipeline::Session>(std::move(*opened));

@@ -58,6 +58,11 @@ void write_file(const stdfs::path& p, const std::string& bytes);
 std::string read_file(const stdfs::path& p);
 std::string sha256_hex(const std::string& bytes);
 
+// Did a drop in state s get through `stage` (at or past it, not rejected)?
+inline bool past(DropState s, DropState stage) {
+  return s != DropState::rejected && forward_rank(s) >= forward_rank(stage);
+}
+
 // A certificate spec with organisation "Acme" (EKU codeSigning and digitalSignature for leaves).
 pki::CertSpec cert_spec(const std::string& cn,
                         bool ca,

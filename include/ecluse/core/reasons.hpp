@@ -145,6 +145,27 @@ inline constexpr Reason k_unpack_listing_size{"unpack.listing_size", Errc::rejec
 inline constexpr Reason k_unpack_listing_type{"unpack.listing_type", Errc::rejected, "an entry's type differs from the vendor's listing"};
 inline constexpr Reason k_unpack_listing_mode{"unpack.listing_mode", Errc::rejected, "an entry's mode differs from the vendor's listing"};
 inline constexpr Reason k_unpack_listing_target{"unpack.listing_target", Errc::rejected, "a link's target differs from the vendor's listing"};
+// Findings that only the policy turns into a verdict (verify, diff) and the policy itself.
+inline constexpr Reason k_verify_downgrade_used{"verify.downgrade_used", Errc::rejected, "the drop went below the highest accepted version under an engineer's downgrade allowance (finding)"};
+inline constexpr Reason k_verify_crl_gap{"verify.crl_gap", Errc::rejected, "a certificate of the vendor's chain is covered by no pinned CRL, so its revocation was not checked (finding)"};
+inline constexpr Reason k_diff_first_release{"diff.first_release", Errc::rejected, "no earlier accepted release of the product and channel: the drop is diffed against nothing (finding)"};
+inline constexpr Reason k_diff_new_executable{"diff.new_executable", Errc::rejected, "an added file is an executable (ELF, PE, Mach-O or script), or a changed file became one (finding)"};
+inline constexpr Reason k_diff_became_executable{"diff.became_executable", Errc::rejected, "a file's mode gained an execute bit (finding)"};
+inline constexpr Reason k_diff_executable_modified{"diff.executable_modified", Errc::rejected, "an executable's content changed (finding)"};
+inline constexpr Reason k_diff_new_endpoint{"diff.new_endpoint", Errc::rejected, "added or modified content names a URL, host or IP address the baseline did not, and the policy's allow-list does not cover (finding)"};
+inline constexpr Reason k_diff_type_changed{"diff.type_changed", Errc::rejected, "an entry changed type (file, directory, symlink, hardlink) (finding)"};
+inline constexpr Reason k_diff_link_retargeted{"diff.link_retargeted", Errc::rejected, "a symlink or hardlink points somewhere else (finding)"};
+inline constexpr Reason k_diff_pe_unsigned{"diff.pe_unsigned", Errc::rejected, "an added or modified PE file carries no Authenticode signature (finding)"};
+inline constexpr Reason k_policy_changed_share{"policy.max_changed_share", Errc::rejected, "the share of changed entries exceeds the policy's thresholds.max_changed_share"};
+inline constexpr Reason k_policy_size_growth{"policy.max_size_growth", Errc::rejected, "the unpacked size grew more than the policy's thresholds.max_size_growth"};
+inline constexpr Reason k_policy_always_review{"policy.always_review", Errc::rejected, "the policy reviews every drop of the channel (always_review)"};
+inline constexpr Reason k_policy_invalid{"policy.invalid", Errc::invalid_argument, "policy.json is malformed or a field is invalid (the message names it): nothing was evaluated"};
+inline constexpr Reason k_policy_missing{"policy.missing", Errc::failed_precondition, "the workspace has no policy.json (ecluse policy init writes the default)"};
+inline constexpr Reason k_diff_baseline_unreadable{"diff.baseline_unreadable", Errc::unavailable, "the baseline's tree manifest or endpoint index cannot be read or does not match its recorded digest: fix the store, then retry"};
+inline constexpr Reason k_diff_bad_baseline{"diff.bad_baseline", Errc::invalid_argument, "--baseline names a drop of another vendor or product, or one not unpacked"};
+// Human review of held drops.
+inline constexpr Reason k_review_rejected{"review.rejected", Errc::rejected, "an engineer rejected the held drop"};
+inline constexpr Reason k_review_not_held{"review.not_held", Errc::failed_precondition, "the drop is not waiting for review"};
 // Trust store and downgrade decisions (operator side: never the vendor's fault).
 inline constexpr Reason k_trust_broken{"trust.store_broken", Errc::unavailable, "the workspace trust store is unreadable or damaged (root, CRL, key or vendor.json): fix it, then retry"};
 inline constexpr Reason k_trust_root_expired{"trust.root_expired", Errc::unavailable, "the root pinned for the vendor is expired (or not yet valid): pin the vendor's current root, then retry"};

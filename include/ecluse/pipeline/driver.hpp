@@ -60,7 +60,12 @@ struct IngestOutcome {
   std::optional<Error> replay;
 };
 
-// Runs a drop directory through every stage that exists today (intake, verify). A drop the
+struct IngestOptions {
+  std::string baseline;  // diff against this drop (id or short id) instead of the last accepted
+};
+
+// Runs a drop directory through every stage that exists today (intake, verify, unpack, diff,
+// then the policy verdict: rejected, held for review, or approved). A drop the
 // pipeline rejects is an outcome (drop.state == rejected, with its reason), not an error;
 // errors are failures to evaluate (I/O, state store, trust store, internal), never blamed on
 // the vendor. A drop seen before resumes from its last committed stage; when nothing is left
@@ -70,6 +75,7 @@ struct IngestOutcome {
 // late must not block the genuine drop with the same drop.json forever.
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
-                             const store::ProgressFn& progress = {});
+                             const store::ProgressFn& progress = {},
+                             const IngestOptions& opts = {});
 
 }  // namespace ecluse::pipeline

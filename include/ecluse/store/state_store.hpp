@@ -63,6 +63,15 @@ struct DowngradeAllowance {
   std::string used_by;  // the drop that used it; empty while unused
 };
 
+// An engineer's decision on a held drop (decision "approve" or "reject").
+struct Review {
+  std::string drop;
+  std::string name;
+  std::string decision;
+  std::string reason;
+  std::string created_at;
+};
+
 class StateStore {
  public:
   StateStore() = default;
@@ -121,6 +130,19 @@ class StateStore {
   virtual Result<std::optional<DowngradeAllowance>> use_downgrade_allowance(
       const DowngradeAllowance& wanted, const std::string& drop) = 0;
   virtual Result<std::vector<DowngradeAllowance>> downgrade_allowances() = 0;
+
+  // Records an approval of a held drop; when the distinct approving names reach `required`,
+  // moves it held → result.state_after (approved) with `result`, in the same transaction.
+  // Returns whether it moved. review.not_held when the drop is not held; state.unknown_drop.
+  virtual Result<bool> approve(const Review& r,
+                               std::uint32_t required,
+                               const StageRecord& result) = 0;
+  // Records a rejection of a held drop and moves it to rejected with `why`, atomically.
+  virtual Status reject_review(const Review& r,
+                               const Rejection& why,
+                               const StageRecord& result) = 0;
+  // Every review of a drop, oldest first.
+  virtual Result<std::vector<Review>> reviews(const std::string& id) = 0;
 
   [[nodiscard]] virtual int schema_version() const = 0;
 };

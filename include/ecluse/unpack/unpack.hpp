@@ -51,8 +51,8 @@ struct Context {
 struct UnpackRun {
   Result<UnpackedDrop> out;
   json::Json evidence;
-  // Names and modes the policy stage will judge (unpack.name_*, .git_path, .setuid, …); until
-  // it exists, any finding rejects the drop (out holds the first).
+  // Names and modes the policy verdict judges (unpack.name_*, .git_path, .setuid, …; the
+  // default policy rejects every one). They do not stop the stage.
   std::vector<store::Finding> findings;
 };
 

@@ -53,4 +53,8 @@ VerifyRun verify(const Context& ctx, const intake::StagedDrop& staged);
 // The VerifiedDrop of a drop whose verify stage is committed, from its stored evidence.
 VerifiedDrop reload(intake::StagedDrop staged, json::Json evidence);
 
+// What the policy judges in an accepted verification: certificates no pinned CRL covers
+// (verify.crl_gap) and the use of a downgrade allowance (verify.downgrade_used).
+std::vector<store::Finding> findings_of(const json::Json& evidence);
+
 }  // namespace ecluse::verify

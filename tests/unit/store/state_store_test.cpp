@@ -49,7 +49,7 @@ TEST_CASE("store::StateStore creates a drop with its first stage result and find
   const auto stages = f.st->stage_results("abcdef0123").value();
   REQUIRE(stages.size() == 1);
   CHECK(stages[0].evidence["stage"] == "intake");
-  CHECK(f.st->schema_version() == 2);
+  CHECK(f.st->schema_version() == 3);
 }
 
 TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {

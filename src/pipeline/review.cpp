@@ -1,0 +1,209 @@
+// Human review of held drops, the verdict as reports show it, and the HTML report.
+#include <ecluse/core/fs.hpp>
+#include <ecluse/diff/diff.hpp>
+#include <ecluse/pipeline/review.hpp>
+#include <ecluse/report/html.hpp>
+
+#include <algorithm>
+
+#include "verdict.hpp"
+
+namespace ecluse::pipeline {
+
+namespace {
+
+constexpr std::size_t k_max_reason_bytes = 2000;
+
+Status check_review_args(const std::string& name, const std::string& why) {
+  if (!valid_reviewer(name)) {
+    return fail(reason::k_usage,
+                "--as must be 1 to 64 of [A-Za-z0-9._@-] starting with a letter or digit",
+                name);
+  }
+  const bool printable = std::all_of(why.begin(), why.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 || c == '\t';
+  });
+  if (why.empty() || why.size() > k_max_reason_bytes || !printable) {
+    return fail(reason::k_usage,
+                "--reason must be 1 to " + std::to_string(k_max_reason_bytes)
+                    + " bytes without control characters",
+                "--reason");
+  }
+  return {};
+}
+
+Result<store::DropRecord> held_drop(const Session& s, const std::string& id) {
+  ECLUSE_TRY(d, s.state().get_drop(id));
+  if (!d) {
+    return fail(reason::k_state_unknown_drop, "no drop " + id, id);
+  }
+  if (d->state != DropState::held) {
+    return fail(reason::k_review_not_held,
+                "drop " + id.substr(0, 12) + " (" + d->product + " " + d->version + ") is "
+                    + std::string(to_string(d->state)) + ", not held for review",
+                id);
+  }
+  return std::move(*d);
+}
+
+Result<std::uint32_t> required_of(const Session& s, const std::string& id) {
+  ECLUSE_TRY(ev, detail::stage_evidence(s, id, "policy"));
+  return std::max<std::uint32_t>(ev.value("approvals_required", 1U), 1U);
+}
+
+std::vector<std::string> approvers_of(const std::vector<store::Review>& reviews) {
+  std::vector<std::string> out;
+  for (const auto& r : reviews) {
+    if (r.decision == "approve" && std::find(out.begin(), out.end(), r.name) == out.end()) {
+      out.push_back(r.name);
+    }
+  }
+  return out;
+}
+
+Result<ReviewOutcome> outcome_of(const Session& s,
+                                 const std::string& id,
+                                 std::uint32_t required,
+                                 bool continued) {
+  ECLUSE_TRY(d, s.state().get_drop(id));
+  ECLUSE_TRY(reviews, s.state().reviews(id));
+  ReviewOutcome out{std::move(*d), required, approvers_of(reviews), continued};
+  ECLUSE_CHECK(write_report(s, out.drop));
+  return out;
+}
+
+json::Json granted_json(const std::vector<store::Review>& reviews) {
+  auto out = json::Json::array();
+  std::vector<std::string> seen;
+  for (const auto& r : reviews) {
+    if (r.decision == "approve" && std::find(seen.begin(), seen.end(), r.name) == seen.end()) {
+      seen.push_back(r.name);
+      out.push_back({{"name", r.name}, {"reason", r.reason}, {"time", r.created_at}});
+    }
+  }
+  return out;
+}
+
+json::Json rejected_json(const std::vector<store::Review>& reviews) {
+  for (const auto& r : reviews) {
+    if (r.decision == "reject") {
+      return {{"name", r.name}, {"reason", r.reason}, {"time", r.created_at}};
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool valid_reviewer(const std::string& name) {
+  if (name.empty() || name.size() > 64 || std::isalnum(static_cast<unsigned char>(name[0])) == 0) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '@'
+           || c == '-';
+  });
+}
+
+Result<ReviewOutcome> approve(const Session& s,
+                              const std::string& id,
+                              const std::string& name,
+                              const std::string& why) {
+  ECLUSE_CHECK(check_review_args(name, why));
+  ECLUSE_TRY(d, held_drop(s, id));
+  ECLUSE_TRY(required, required_of(s, id));
+  const auto now = format_utc(s.clock().now());
+  ECLUSE_TRY(reviews, s.state().reviews(id));
+  const auto before = approvers_of(reviews);
+  const bool repeat = std::find(before.begin(), before.end(), name) != before.end();
+  const store::StageRecord result{
+      "review",
+      DropState::approved,
+      {{"approvals_required", required}, {"approved_by", name}, {"reason", why}},
+      now};
+  ECLUSE_TRY(reached,
+             s.state().approve(store::Review{id, name, "approve", why, now}, required, result));
+  ECLUSE_CHECK(s.record(id,
+                        "review.approved",
+                        {{"name", name},
+                         {"reason", why},
+                         {"repeat", repeat},
+                         {"approvals", before.size() + (repeat ? 0U : 1U)},
+                         {"required", required}}));
+  if (reached) {
+    ECLUSE_CHECK(s.record(id, "review.completed", {{"state", "approved"}, {"required", required}}));
+  }
+  return outcome_of(s, id, required, reached);
+}
+
+Result<ReviewOutcome> reject(const Session& s,
+                             const std::string& id,
+                             const std::string& name,
+                             const std::string& why) {
+  ECLUSE_CHECK(check_review_args(name, why));
+  ECLUSE_TRY(d, held_drop(s, id));
+  ECLUSE_TRY(required, required_of(s, id));
+  const auto now = format_utc(s.clock().now());
+  const store::Rejection rejection{"review",
+                                   std::string(reason::k_review_rejected.code),
+                                   "rejected by " + name + ": " + why,
+                                   name};
+  const store::StageRecord result{
+      "review", DropState::rejected, {{"rejected_by", name}, {"reason", why}}, now};
+  ECLUSE_CHECK(
+      s.state().reject_review(store::Review{id, name, "reject", why, now}, rejection, result));
+  ECLUSE_CHECK(s.record(id, "review.rejected", {{"name", name}, {"reason", why}}));
+  return outcome_of(s, id, required, false);
+}
+
+Result<json::Json> verdict_view(const Session& s, const store::DropRecord& drop) {
+  auto ev = detail::stage_evidence(s, drop.id, "policy");
+  json::Json view;
+  if (ev) {
+    view = *ev;
+  } else {
+    ECLUSE_TRY(results, s.state().stage_results(drop.id));
+    auto it = std::find_if(results.rbegin(), results.rend(), [](const store::StageRecord& r) {
+      return r.stage == "policy";
+    });
+    if (it == results.rend()) {
+      return json::Json(nullptr);
+    }
+    view = it->evidence;  // a policy rejection
+  }
+  ECLUSE_TRY(reviews, s.state().reviews(drop.id));
+  const auto decided = view.value("decision", std::string("hold"));
+  view["state"] = to_string(drop.state);
+  // What the report's banner shows: a hold that engineers resolved shows their outcome.
+  if (drop.state == DropState::approved && decided == "hold") {
+    view["decision"] = "pass";
+  }
+  if (drop.state == DropState::rejected) {
+    view["decision"] = "reject";
+  }
+  view["decided"] = decided;
+  view["approvals"] = {{"required", view.value("approvals_required", 0)},
+                       {"granted", granted_json(reviews)},
+                       {"rejected_by", rejected_json(reviews)}};
+  return view;
+}
+
+Status write_report(const Session& s, const store::DropRecord& drop) {
+  ECLUSE_TRY(ev, detail::stage_evidence(s, drop.id, "diff"));
+  ECLUSE_TRY(doc, diff::load_document(s.ws(), drop.id, ev));
+  ECLUSE_TRY(findings, s.state().findings(drop.id));
+  auto fj = json::Json::array();
+  for (const auto& f : findings) {
+    fj.push_back({{"stage", f.stage},
+                  {"code", f.code},
+                  {"severity", f.severity},
+                  {"item", f.item},
+                  {"detail", f.detail}});
+  }
+  ECLUSE_TRY(verdict, verdict_view(s, drop));
+  const auto html = report::render_html(doc, fj, verdict);
+  return fs::write_file_atomic(
+      s.ws().drops_dir() / drop.id / "report.html", html, reason::k_store_io);
+}
+
+}  // namespace ecluse::pipeline
