@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds ecluse, then runs it end to end on an embedded default: a temporary workspace, a
 # generated demo vendor CA pinned in the workspace trust store and a signed demo drop, ingested
-# through every stage that exists (intake, verify, unpack); then a tampered copy of the drop,
-# rejected.
+# through every stage that exists (intake, verify, unpack, diff, policy verdict), held for its new
+# executable and endpoint and approved by a demo engineer; then a second release diffed against
+# the first; then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,12 +28,43 @@ echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, dr
 echo "== pin the vendor's root in the workspace trust store"
 "$ecluse" --workspace "$ws" trust add-vendor acme --root "$work/demo/vendor/root.pem"
 "$ecluse" --workspace "$ws" trust list
-echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack)"
+echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack; diff; policy)"
 "$ecluse" --workspace "$ws" ingest --incoming
 echo "== what verify checked"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage verify/,/^  version/p'
 echo "== what unpack found (every archive taken apart into the content store, tree manifest kept)"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage unpack/,/^  stored/p'
+echo "== what changed, and should I worry? (a first release: everything is new)"
+"$ecluse" --workspace "$ws" diff acme/cloud-agent/1.0.0
+echo "== what waits for whom"
+"$ecluse" --workspace "$ws" status | sed -n '/^waiting for review/,$p'
+echo "== a release engineer approves (policy: one approval; distinct names count once)"
+"$ecluse" --workspace "$ws" approve acme/cloud-agent/1.0.0 --as demo-engineer \
+  --reason "quickstart: demo script and endpoint reviewed"
+echo "== release 1.1.0: the vendor adds a destination to the agent's configuration"
+bash scripts/make-demo-drop.sh "$work/demo" 1.1.0 drop-1.1.0 >/dev/null
+printf 'backup = https://collect.vendor-analytics.example.com/upload\n' \
+  >>"$work/demo/drop-1.1.0/payload/etc/agent.conf"
+python3 - "$work/demo/drop-1.1.0" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]; m = json.load(open(d + "/drop.json"))
+for a in m["artifacts"]:
+    data = open(os.path.join(d, "payload", a["path"]), "rb").read()
+    a["sha256"] = hashlib.sha256(data).hexdigest(); a["size"] = len(data)
+open(d + "/drop.json", "w").write(json.dumps(m, indent=2))
+PY
+openssl cms -sign -binary -md sha256 -outform DER -in "$work/demo/drop-1.1.0/drop.json" \
+  -signer "$work/demo/vendor/leaf.pem" -inkey "$work/demo/vendor/leaf.key" \
+  -out "$work/demo/drop-1.1.0/drop.json.sig"
+set +e
+"$ecluse" --workspace "$ws" ingest "$work/demo/drop-1.1.0"
+set -e
+"$ecluse" --workspace "$ws" diff acme/cloud-agent/1.1.0
+if ! "$ecluse" --workspace "$ws" diff --json acme/cloud-agent/1.1.0 \
+    | grep -q 'collect.vendor-analytics.example.com'; then
+  echo "quickstart: the new endpoint of 1.1.0 was not reported" >&2
+  exit 1
+fi
 echo "== a tampered copy: drop.json edited after the vendor signed it"
 cp -r "$work/demo/drop" "$work/tampered"
 sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$work/tampered/drop.json"
@@ -54,7 +86,9 @@ cat <<MSG
 
 Where to look:
   workspace          $ws
-  drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json)
+  drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json, diff.json, report.html)
+  the HTML report    $(ls "$ws"/quarantine/drops/*/report.html | head -1) (self-contained, opens offline)
+  the policy         $ws/policy.json (ecluse policy check validates it)
   content store      $ws/quarantine/objects/sha256/
   one drop in full   $ecluse --workspace $ws show acme/cloud-agent/1.0.0
   everything as JSON $ecluse --workspace $ws status --json

@@ -57,6 +57,9 @@ struct Look {
 
 Look look_of(const Json& verdict) {
   const auto d = str(verdict, "decision");
+  if (d == "pass" && str(verdict, "decided") == "hold") {
+    return {"pass", "APPROVED", "The drop was held for review and engineers approved it."};
+  }
   if (d == "pass") {
     return {"pass", "PASS", "The drop passed every check and may be promoted."};
   }

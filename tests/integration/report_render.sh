@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # The HTML report renders offline in headless Chromium: a screenshot of real size is taken, the
 # sorting script runs (body data-ready="1") and the verdict banner shows.
-# Usage: report_render.sh ECLUSE_BINARY REPORT_HTML_FILE_OR_EMPTY
-# For now $2 must name a report.html; the pipeline half (ingest a drop, take its
-# quarantine/drops/ID/report.html) comes with the pipeline wiring. Keeps the screenshot in
-# $ECLUSE_RENDER_OUT when that is set.
+# Usage: report_render.sh ECLUSE_BINARY REPORT_HTML (cli_review.sh calls it on the report of a
+# drop it ingested and reviewed). Keeps the screenshot in $ECLUSE_RENDER_OUT when that is set.
 set -euo pipefail
-bin=${1?usage: $(basename "$0") ECLUSE_BINARY REPORT_HTML_FILE_OR_EMPTY}
+bin=${1?usage: $(basename "$0") ECLUSE_BINARY REPORT_HTML}
 report=${2:-}
 fail() { echo "FAIL: $*"; exit 1; }
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
@@ -14,7 +12,7 @@ out=${ECLUSE_RENDER_OUT:-$t/out}
 mkdir -p "$out"
 
 [ -x "$bin" ] || [ -z "$bin" ] || fail "$bin is not an executable"
-[ -n "$report" ] || fail "no report.html given (the pipeline half of this test is not wired yet)"
+[ -n "$report" ] || fail "no report.html given"
 [ -f "$report" ] || fail "$report does not exist"
 report=$(cd "$(dirname "$report")" && pwd)/$(basename "$report")
 
@@ -41,7 +39,7 @@ run_chromium --dump-dom >"$t/dom.html" 2>"$t/dom.log" \
   || { cat "$t/dom.log"; fail "chromium --dump-dom failed"; }
 grep -q '<body[^>]* data-ready="1"' "$t/dom.html" \
   || fail "the report's script did not run (no data-ready=\"1\" on <body>)"
-grep -qE 'Verdict: (PASS|HOLD|REJECT|NOT DECIDED YET|UNKNOWN)' "$t/dom.html" \
+grep -qE 'Verdict: (PASS|APPROVED|HOLD|REJECT|NOT DECIDED YET|UNKNOWN)' "$t/dom.html" \
   || fail "no verdict banner in the rendered page"
 grep -q 'class="sortable js-sortable"' "$t/dom.html" || fail "the tables were not made sortable"
 echo "report renders: $out/report.png ($size bytes), script ran, verdict banner shown"

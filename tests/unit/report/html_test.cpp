@@ -315,3 +315,12 @@ TEST_CASE("report::render_html gives the script sort keys and a ready mark") {
   CHECK(has(html, "setAttribute('data-ready', '1')"));
   CHECK(html.rfind("<script>") > html.rfind("</table>"));  // runs after the tables exist
 }
+
+TEST_CASE("report::render_html shows a hold that engineers approved as APPROVED, not PASS") {
+  Json v = verdict("pass");
+  v["decided"] = "hold";
+  const auto html = render_html(sample_diff(), Json::array(), v);
+  CHECK(has(html, "Verdict: APPROVED"));
+  CHECK_FALSE(has(html, "Verdict: PASS"));
+  CHECK(has(render_html(sample_diff(), Json::array(), verdict("pass")), "Verdict: PASS"));
+}

@@ -144,3 +144,64 @@ TEST_CASE("store::open_sqlite migrates forward, uses WAL, and refuses a newer sc
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().reason == "store.schema_too_new");
 }
+
+TEST_CASE("store::StateStore approve counts distinct names and moves held → approved atomically") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("d1"), result("intake", DropState::received)).has_value());
+  const ecluse::store::Review alice{"d1", "alice", "approve", "ok", "2026-11-23T12:00:00Z"};
+  SUBCASE("a drop that is not held is refused, nothing recorded") {
+    const auto r = f.st->approve(alice, 1, result("review", DropState::approved));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().reason == "review.not_held");
+    CHECK(f.st->reviews("d1").value().empty());
+    CHECK(
+        f.st->approve({"nope", "a", "approve", "x", "t"}, 1, result("review", DropState::approved))
+            .error()
+            .reason
+        == "state.unknown_drop");
+  }
+  SUBCASE("two names needed; a repeat counts once") {
+    for (const auto& [stage, to] : {std::pair{"verify", DropState::verified},
+                                    std::pair{"unpack", DropState::unpacked},
+                                    std::pair{"diff", DropState::diffed}}) {
+      const auto from = f.st->get_drop("d1").value()->state;
+      REQUIRE(f.st->commit_stage("d1", from, result(stage, to)).has_value());
+    }
+    REQUIRE(
+        f.st->commit_stage("d1", DropState::diffed, result("policy", DropState::held)).has_value());
+    CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
+    CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
+    CHECK(f.st->get_drop("d1").value()->state == DropState::held);
+    const ecluse::store::Review bob{"d1", "bob", "approve", "ok", "2026-11-23T12:01:00Z"};
+    CHECK(f.st->approve(bob, 2, result("review", DropState::approved)).value());
+    CHECK(f.st->get_drop("d1").value()->state == DropState::approved);
+    CHECK(f.st->reviews("d1").value().size() == 3);
+    CHECK(f.st->stage_results("d1").value().back().stage == "review");
+    // Approved now: no further review is taken.
+    CHECK(f.st->approve(bob, 2, result("review", DropState::approved)).error().reason
+          == "review.not_held");
+  }
+  SUBCASE("a rejection review rejects the held drop with its reason") {
+    for (const auto& [stage, to] : {std::pair{"verify", DropState::verified},
+                                    std::pair{"unpack", DropState::unpacked},
+                                    std::pair{"diff", DropState::diffed},
+                                    std::pair{"policy", DropState::held}}) {
+      const auto from = f.st->get_drop("d1").value()->state;
+      REQUIRE(f.st->commit_stage("d1", from, result(stage, to)).has_value());
+    }
+    const ecluse::store::Rejection why{
+        "review", "review.rejected", "rejected by carol: no", "carol"};
+    REQUIRE(f.st->reject_review({"d1", "carol", "reject", "no", "t"},
+                                why,
+                                result("review", DropState::rejected))
+                .has_value());
+    const auto d = f.st->get_drop("d1").value();
+    CHECK(d->state == DropState::rejected);
+    CHECK(d->rejection->reason == "review.rejected");
+    CHECK(f.st->reject_review(
+                  {"d1", "dan", "reject", "no", "t"}, why, result("review", DropState::rejected))
+              .error()
+              .reason
+          == "review.not_held");
+  }
+}
