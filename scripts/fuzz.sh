@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target with clang (ASan+UBSan) and runs it.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 s; TARGET drop_manifest (default),
-#        signature or unpack; the test suite runs a short smoke of each)
+#        signature, unpack or classify; the test suite runs a short smoke of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -27,10 +27,13 @@ case "$target" in
           src/workspace/config.cpp src/crypto/policy.cpp src/crypto/x509.cpp
           src/text/unicode.cpp src/unpack/*.cpp tests/fuzz/unpack_fuzz.cpp)
     libs=(-larchive -lz -licuuc) ;;
-  *) echo "unknown fuzz target $target (drop_manifest, signature, unpack)" >&2; exit 2 ;;
+  classify)
+    srcs=("${core[@]}" src/core/fs.cpp src/core/printable.cpp src/diff/classify*.cpp
+          src/diff/endpoints.cpp tests/fuzz/classify_fuzz.cpp) ;;
+  *) echo "unknown fuzz target $target (drop_manifest, signature, unpack, classify)" >&2; exit 2 ;;
 esac
 bin=$out/${target}_fuzz
-newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp | head -1)
+newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp src/diff/*.hpp | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Iinclude "${srcs[@]}" -lcrypto "${libs[@]}" -o "$bin"
@@ -50,6 +53,14 @@ if [ "$target" = unpack ]; then
     touch "$out/corpus/.seeded"
   fi
   max_len=262144
+elif [ "$target" = classify ]; then
+  # Seed corpus: headers of real binaries of the machine, a script and text naming endpoints.
+  for f in /bin/ls /usr/lib/x86_64-linux-gnu/libz.so.1; do
+    [ -f "$f" ] && head -c 65536 "$f" > "$out/corpus/$(basename "$f")"
+  done
+  printf '#!/usr/bin/env python3\nURL = "https://telemetry.example.com:8443/v1"\n' > "$out/corpus/script"
+  printf 'MZ\x90\x00 ldap://10.0.0.1/ [2001:db8::1] mail@host.example.org' > "$out/corpus/mixed"
+  max_len=65536
 elif [ "$target" = drop_manifest ]; then
   # Seed corpus: a valid drop.json and a few near misses.
   sha=$(printf 'x' | sha256sum | cut -d' ' -f1)

@@ -161,18 +161,6 @@ std::string changes_text(const json::Json& doc, std::size_t limit, const Paint& 
   return t;
 }
 
-json::Json findings_json(const std::vector<store::Finding>& list) {
-  auto out = json::Json::array();
-  for (const auto& f : list) {
-    out.push_back({{"stage", f.stage},
-                   {"code", f.code},
-                   {"severity", f.severity},
-                   {"item", f.item},
-                   {"detail", f.detail}});
-  }
-  return out;
-}
-
 // The stored diff (and verdict) of a diffed drop.
 Result<json::Json> stored(const pipeline::Session& s, const store::DropRecord& d) {
   ECLUSE_TRY(results, s.state().stage_results(d.id));
@@ -192,7 +180,7 @@ Result<json::Json> stored(const pipeline::Session& s, const store::DropRecord& d
   ECLUSE_TRY(findings, s.state().findings(d.id));
   ECLUSE_TRY(verdict, pipeline::verdict_view(s, d));
   return json::Json{{"diff", doc},
-                    {"findings", findings_json(findings)},
+                    {"findings", store::to_json(findings)},
                     {"verdict", verdict},
                     {"report", (s.ws().drops_dir() / d.id / "report.html").string()}};
 }
@@ -206,7 +194,7 @@ Result<json::Json> ad_hoc(const pipeline::Session& s,
   ECLUSE_TRY(base, diff::find_baseline(ctx, d, baseline));
   ECLUSE_TRY(p, diff::preview(ctx, d, base));
   return json::Json{{"diff", p.document},
-                    {"findings", findings_json(p.findings)},
+                    {"findings", store::to_json(p.findings)},
                     {"verdict", nullptr},
                     {"report", nullptr}};
 }

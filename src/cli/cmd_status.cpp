@@ -237,14 +237,7 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
                            {"committed_at", st.committed_at},
                            {"evidence", st.evidence}});
   }
-  j["findings"] = json::Json::array();
-  for (const auto& f : *findings) {
-    j["findings"].push_back({{"stage", f.stage},
-                             {"code", f.code},
-                             {"severity", f.severity},
-                             {"item", f.item},
-                             {"detail", f.detail}});
-  }
+  j["findings"] = store::to_json(*findings);
   j["evidence_dir"] = (session->ws().drops_dir() / d->id).string();
   if (o.json) {
     out(json::dump_pretty(j) + "\n");

@@ -192,14 +192,7 @@ Status write_report(const Session& s, const store::DropRecord& drop) {
   ECLUSE_TRY(ev, detail::stage_evidence(s, drop.id, "diff"));
   ECLUSE_TRY(doc, diff::load_document(s.ws(), drop.id, ev));
   ECLUSE_TRY(findings, s.state().findings(drop.id));
-  auto fj = json::Json::array();
-  for (const auto& f : findings) {
-    fj.push_back({{"stage", f.stage},
-                  {"code", f.code},
-                  {"severity", f.severity},
-                  {"item", f.item},
-                  {"detail", f.detail}});
-  }
+  const auto fj = store::to_json(findings);
   ECLUSE_TRY(verdict, verdict_view(s, drop));
   const auto html = report::render_html(doc, fj, verdict);
   return fs::write_file_atomic(

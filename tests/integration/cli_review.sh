@@ -26,6 +26,12 @@ grep -q 'first release: no baseline' "$t/out" || fail "diff does not say first r
 grep -q 'diff.new_executable *bin/acme-agent' "$t/out" || fail "diff lacks the new executable"
 grep -q 'diff.new_endpoint *etc/agent.conf' "$t/out" || fail "diff lacks the new endpoint"
 grep -q $'\033\[' "$t/out" && fail "colours written to a pipe"
+if command -v script >/dev/null; then  # on a terminal (script(1) gives it one): colours
+  script -qec "$bin diff $id" /dev/null >"$t/tty" </dev/null || fail "diff on a terminal failed"
+  grep -q $'\033\[' "$t/tty" || fail "no colours on a terminal"
+  NO_COLOR=1 script -qec "$bin diff $id" /dev/null >"$t/tty" </dev/null || fail "diff failed"
+  grep -q $'\033\[3' "$t/tty" && fail "colours despite NO_COLOR"
+fi
 expect_rc 0 "$bin" diff --json "$id"
 python3 - "$t/out" <<'PY' || fail "diff --json lacks stable fields"
 import json, sys

@@ -51,6 +51,19 @@ struct Finding {
   std::string detail;
 };
 
+// Findings as JSON with stable field names {stage, code, severity, item, detail}.
+inline json::Json to_json(const std::vector<Finding>& findings) {
+  auto out = json::Json::array();
+  for (const auto& f : findings) {
+    out.push_back({{"stage", f.stage},
+                   {"code", f.code},
+                   {"severity", f.severity},
+                   {"item", f.item},
+                   {"detail", f.detail}});
+  }
+  return out;
+}
+
 // An engineer's explicit permission for one drop to go below the highest accepted version.
 struct DowngradeAllowance {
   std::string vendor;

@@ -125,3 +125,21 @@ TEST_CASE("json::parse_strict refuses documents nested deeper than 64 levels wit
   const std::string ok = std::string(60, '[') + std::string(60, ']');
   CHECK(ecluse::json::parse_strict(ok).failure == ecluse::json::ParseFailure::none);
 }
+
+TEST_CASE("json::parse_strict builds the same document as nlohmann for every value type") {
+  const std::string text =
+      R"({"a":[1,-2,3.5,"x",true,false,null,{"k":[[],{}]},[{"a":1},{"a":2}]],)"
+      R"("b":{"c":{"d":[18446744073709551615,-9223372036854775808,1e300]}},"e":"\u00e9\ud83d\ude00"})";
+  const auto parsed = ecluse::json::parse_strict(text);
+  REQUIRE(parsed.failure == ecluse::json::ParseFailure::none);
+  CHECK(parsed.value == ecluse::json::Json::parse(text));
+  CHECK(ecluse::json::parse_strict("[1] x").failure == ecluse::json::ParseFailure::malformed);
+  CHECK(ecluse::json::parse_strict("[1,]").failure == ecluse::json::ParseFailure::malformed);
+  const auto dup = ecluse::json::parse_strict(R"([{"a":{"b":1}},{"a":{"b":1,"b":2}}])");
+  CHECK(dup.failure == ecluse::json::ParseFailure::duplicate_key);
+  CHECK(dup.detail == "b");
+  CHECK(dup.value.is_null());
+  std::string deep64(63, '[');
+  deep64 += std::string(63, ']');
+  CHECK(ecluse::json::parse_strict(deep64).failure == ecluse::json::ParseFailure::none);
+}
