@@ -29,8 +29,13 @@ struct DiffOptions {
 struct Paint {
   bool on = false;
 
-  [[nodiscard]] std::string operator()(const char* code, const std::string& s) const {
-    return on ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+  [[nodiscard]] std::string operator()(std::string_view code, const std::string& s) const {
+    if (!on) {
+      return s;
+    }
+    std::string out = "\033[";
+    out.append(code).append("m").append(s).append("\033[0m");
+    return out;
   }
 };
 
@@ -45,15 +50,22 @@ std::string text_of(const json::Json& j, const char* key) {
 }
 
 std::string bytes_text(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
+  static constexpr std::array<const char*, 5> k_units{"B", "KB", "MB", "GB", "TB"};
+  std::size_t u = 0;
   while (std::abs(b) >= 1000 && u < 4) {
     b /= 1000;
     ++u;
   }
   std::array<char, 32> buf{};
-  (void)std::snprintf(buf.data(), buf.size(), u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  (void)std::snprintf(buf.data(), buf.size(), u == 0 ? "%.0f %s" : "%.1f %s", b, k_units.at(u));
   return buf.data();
+}
+
+std::string_view decision_colour(const std::string& decision) {
+  if (decision == "pass") {
+    return "32";
+  }
+  return decision == "reject" ? std::string_view("31") : std::string_view("33");
 }
 
 std::string header_text(const json::Json& doc, const json::Json& verdict, const Paint& p) {
@@ -68,7 +80,7 @@ std::string header_text(const json::Json& doc, const json::Json& verdict, const 
                         : "\nfirst release: no baseline, every entry is new\n";
   if (verdict.is_object()) {
     const auto decision = text_of(verdict, "decision");
-    const char* colour = decision == "pass" ? "32" : decision == "reject" ? "31" : "33";
+    const std::string_view colour = decision_colour(decision);
     const auto approvals = verdict.value("approvals", json::Json::object());
     std::string names;
     for (const auto& a : approvals.value("granted", json::Json::array())) {
@@ -100,7 +112,9 @@ std::string findings_text(const json::Json& findings, const Paint& p) {
   std::string t = "\nfindings (" + std::to_string(findings.size()) + "):\n";
   for (const auto& f : findings) {
     const auto sev = text_of(f, "severity");
-    const char* colour = sev == "critical" || sev == "high" ? "31" : sev == "medium" ? "33" : "2";
+    const std::string_view colour = sev == "critical" || sev == "high" ? "31"
+                                    : sev == "medium"                  ? "33"
+                                                                       : "2";
     std::string code = text_of(f, "code");
     code.resize(std::max<std::size_t>(code.size(), 26), ' ');
     std::string sevp = sev;
@@ -113,7 +127,7 @@ std::string findings_text(const json::Json& findings, const Paint& p) {
 
 std::string change_line(const json::Json& c, const Paint& p) {
   const auto kind = text_of(c, "change");
-  static const std::map<std::string, std::pair<const char*, const char*>> k_marks{
+  static const std::map<std::string, std::pair<std::string_view, std::string_view>> k_marks{
       {"added", {"A", "32"}},
       {"removed", {"D", "31"}},
       {"modified", {"M", "33"}},
@@ -122,8 +136,9 @@ std::string change_line(const json::Json& c, const Paint& p) {
       {"type", {"T", "35"}},
       {"target", {"L", "35"}}};
   const auto it = k_marks.find(kind);
-  const auto mark = it == k_marks.end() ? std::pair{"?", "0"} : it->second;
-  std::string line = "  " + p(mark.second, mark.first) + "  " + text_of(c, "path");
+  const auto mark =
+      it == k_marks.end() ? std::pair<std::string_view, std::string_view>{"?", "0"} : it->second;
+  std::string line = "  " + p(mark.second, std::string(mark.first)) + "  " + text_of(c, "path");
   if (kind == "renamed") {
     line += " (from " + text_of(c, "from") + ")";
   }

@@ -167,11 +167,12 @@ std::string waiting_text(const json::Json& waiting) {
     for (const auto& r : w["held_for"]) {
       why += (why.empty() ? "" : ", ") + r.get<std::string>();
     }
-    t += "  " + w["id"].get<std::string>().substr(0, 12) + "  "
-         + printable(w["name"].get<std::string>()) + "  needs "
-         + std::to_string(w["needed"].get<std::uint64_t>()) + " more of "
-         + std::to_string(w["required"].get<std::uint64_t>()) + " approvals"
-         + (names.empty() ? "" : " (approved by " + names + ")") + "; held for " + why + "\n";
+    t += "  " + w["id"].get<std::string>().substr(0, 12) + "  ";
+    t += printable(w["name"].get<std::string>()) + "  needs ";
+    t += std::to_string(w["needed"].get<std::uint64_t>()) + " more of ";
+    t += std::to_string(w["required"].get<std::uint64_t>()) + " approvals";
+    t += names.empty() ? std::string() : " (approved by " + names + ")";
+    t += "; held for " + why + "\n";
   }
   return t
          + "  decide: ecluse diff ID, then ecluse approve ID --as NAME --reason TEXT (or reject)\n";

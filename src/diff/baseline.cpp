@@ -4,6 +4,8 @@
 #include <ecluse/core/version.hpp>
 #include <ecluse/diff/diff.hpp>
 
+#include <algorithm>
+
 #include "index.hpp"
 
 namespace ecluse::diff {
@@ -26,10 +28,12 @@ Result<json::Json> evidence_of(store::StateStore& state,
                                const std::string& id,
                                const std::string& stage) {
   ECLUSE_TRY(results, state.stage_results(id));
-  for (auto it = results.rbegin(); it != results.rend(); ++it) {
-    if (it->stage == stage && it->state_after != DropState::rejected) {
-      return it->evidence;
-    }
+  // The latest result of that stage.
+  const auto it = std::find_if(results.rbegin(), results.rend(), [&](const store::StageRecord& r) {
+    return r.stage == stage && r.state_after != DropState::rejected;
+  });
+  if (it != results.rend()) {
+    return it->evidence;
   }
   return json::Json(nullptr);
 }

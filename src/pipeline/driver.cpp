@@ -180,22 +180,32 @@ Status judge(const Session& s,
 
 // The stages after intake, from whatever state the drop was left in. Each later stage joins
 // this list through run_stage(), which reloads committed stages instead of re-running them.
+Status run_stages(const Session& s,
+                  const intake::StagedDrop& staged,
+                  const IngestOptions& opts,
+                  bool& ran) {
+  ECLUSE_TRY(verified, verify_stage(s, staged, ran));
+  if (!verified) {
+    return {};
+  }
+  if (ran) {
+    ECLUSE_CHECK(after_verify(s, *verified));
+  }
+  ECLUSE_TRY(unpacked, unpack_stage(s, *verified, ran));
+  if (unpacked) {
+    ECLUSE_CHECK(judge(s, *unpacked, opts, ran));
+  }
+  return {};
+}
+
+// Runs the stages, then reports the outcome: a known drop with nothing left to run is a replay.
 Result<IngestOutcome> run_after_intake(const Session& s,
                                        const intake::StagedDrop& staged,
                                        bool already_known,
                                        const std::string& source,
                                        const IngestOptions& opts) {
   bool ran = false;
-  ECLUSE_TRY(verified, verify_stage(s, staged, ran));
-  if (ran && verified) {
-    ECLUSE_CHECK(after_verify(s, *verified));
-  }
-  if (verified) {
-    ECLUSE_TRY(unpacked, unpack_stage(s, *verified, ran));
-    if (unpacked) {
-      ECLUSE_CHECK(judge(s, *unpacked, opts, ran));
-    }
-  }
+  ECLUSE_CHECK(run_stages(s, staged, opts, ran));
   if (already_known && !ran) {
     ECLUSE_TRY(record, s.state().get_drop(staged.id()));
     if (record) {

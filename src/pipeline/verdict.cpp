@@ -4,6 +4,8 @@
 #include <ecluse/pipeline/review.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
 
+#include <algorithm>
+
 namespace ecluse::pipeline::detail {
 
 namespace {
@@ -54,10 +56,12 @@ Result<json::Json> stage_evidence(const Session& s,
                                   const std::string& id,
                                   const std::string& stage) {
   ECLUSE_TRY(results, s.state().stage_results(id));
-  for (auto it = results.rbegin(); it != results.rend(); ++it) {
-    if (it->stage == stage && it->state_after != DropState::rejected) {
-      return it->evidence;
-    }
+  // The latest result of that stage.
+  const auto it = std::find_if(results.rbegin(), results.rend(), [&](const store::StageRecord& r) {
+    return r.stage == stage && r.state_after != DropState::rejected;
+  });
+  if (it != results.rend()) {
+    return it->evidence;
   }
   return fail(reason::k_state_illegal_transition, "drop " + id + " has no committed " + stage, id);
 }

@@ -10,7 +10,7 @@ namespace {
 
 std::string percent(double share) {
   std::array<char, 32> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.1f%%", share * 100.0);
+  (void)std::snprintf(buf.data(), buf.size(), "%.1f%%", share * 100.0);
   return buf.data();
 }
 

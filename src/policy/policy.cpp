@@ -75,7 +75,7 @@ Status parse_actions(const json::Json& j, Policy& p) {
     }
     auto a = parse_action(value);
     if (!a) {
-      return invalid("actions." + key, "must be \"allow\", \"hold\" or \"reject\"");
+      return invalid("actions." + key, R"(must be "allow", "hold" or "reject")");
     }
     p.actions[key] = *a;
   }
@@ -87,11 +87,11 @@ Status parse_actions(const json::Json& j, Policy& p) {
 
 Result<Threshold> parse_threshold(const json::Json& j, const std::string& field, double max) {
   if (!j.is_object()) {
-    return invalid(field, "must be an object {\"limit\": number, \"action\": \"hold\"|\"reject\"}");
+    return invalid(field, R"(must be an object {"limit": number, "action": "hold"|"reject"})");
   }
   for (const auto& [key, value] : j.items()) {
     if (key != "limit" && key != "action") {
-      return invalid(field + "." + key, "unknown field");
+      return invalid(field + "." += key, "unknown field");
     }
   }
   if (!j.contains("limit") || !j.at("limit").is_number()) {
@@ -103,7 +103,7 @@ Result<Threshold> parse_threshold(const json::Json& j, const std::string& field,
   }
   auto a = j.contains("action") ? parse_action(j.at("action")) : std::optional{Action::hold};
   if (!a || *a == Action::allow) {
-    return invalid(field + ".action", "must be \"hold\" or \"reject\"");
+    return invalid(field + ".action", R"(must be "hold" or "reject")");
   }
   return Threshold{limit, *a};
 }

@@ -29,13 +29,13 @@ struct ReviewOutcome {
 Result<ReviewOutcome> approve(const Session& s,
                               const std::string& id,
                               const std::string& name,
-                              const std::string& reason);
+                              const std::string& why);
 
 // Records NAME's rejection of a held drop: rejected with review.rejected (journaled).
 Result<ReviewOutcome> reject(const Session& s,
                              const std::string& id,
                              const std::string& name,
-                             const std::string& reason);
+                             const std::string& why);
 
 // The verdict as reports show it: {decision, state, reasons, approvals: {required, granted:
 // [{name, reason, time}], rejected_by}}; null when no verdict was reached yet.

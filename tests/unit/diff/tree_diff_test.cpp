@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 
 using ecluse::diff::ChangeKind;
@@ -60,6 +61,19 @@ Tree tree(std::vector<Entry> artifacts) {
   return t;
 }
 
+// A diff with the trees it borrows from (TreeDiff points into both).
+struct Pair {
+  Tree before;
+  Tree after;
+  ecluse::diff::TreeDiff d;
+};
+
+std::unique_ptr<Pair> diff_of(Tree a, Tree b) {
+  auto p = std::make_unique<Pair>(Pair{std::move(a), std::move(b), {}});
+  p->d = compare_trees(p->before, p->after);
+  return p;
+}
+
 // path → change kind.
 std::map<std::string, std::string> kinds(const ecluse::diff::TreeDiff& d) {
   std::map<std::string, std::string> out;
@@ -73,7 +87,8 @@ std::map<std::string, std::string> kinds(const ecluse::diff::TreeDiff& d) {
 
 TEST_CASE("diff::compare_trees reports nothing for identical trees") {
   const auto a = tree({file("a.bin", "x"), archive("app.tar", "v1", {file("bin/x", "1")})});
-  const auto d = compare_trees(a, a);
+  const auto p = diff_of(a, a);
+  const auto& d = p->d;
   CHECK(d.changes.empty());
   CHECK(d.summary.unchanged == 3);
   CHECK(d.summary.changed_share() == 0.0);
@@ -82,14 +97,16 @@ TEST_CASE("diff::compare_trees reports nothing for identical trees") {
 
 TEST_CASE("diff::compare_trees reports each category of change") {
   SUBCASE("added and removed") {
-    const auto d = compare_trees(tree({file("old.txt", "old")}), tree({file("new.txt", "new!")}));
+    const auto p = diff_of(tree({file("old.txt", "old")}), tree({file("new.txt", "new!")}));
+    const auto& d = p->d;
     CHECK(kinds(d)
           == std::map<std::string, std::string>{{"new.txt", "added"}, {"old.txt", "removed"}});
     CHECK(d.summary.added == 1);
     CHECK(d.summary.removed == 1);
   }
   SUBCASE("modified with its size delta") {
-    const auto d = compare_trees(tree({file("a", "12")}), tree({file("a", "12345")}));
+    const auto p = diff_of(tree({file("a", "12")}), tree({file("a", "12345")}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::modified);
     const auto j = to_json(d.changes[0]);
@@ -98,13 +115,15 @@ TEST_CASE("diff::compare_trees reports each category of change") {
     CHECK(j["size_after"] == 5);
   }
   SUBCASE("modified content and mode together is one modified change with both modes") {
-    const auto d = compare_trees(tree({file("a", "1", 0644)}), tree({file("a", "2", 0755)}));
+    const auto p = diff_of(tree({file("a", "1", 0644)}), tree({file("a", "2", 0755)}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::modified);
     CHECK(to_json(d.changes[0])["mode_after"] == "0755");
   }
   SUBCASE("mode change alone") {
-    const auto d = compare_trees(tree({file("a", "1", 0644)}), tree({file("a", "1", 0755)}));
+    const auto p = diff_of(tree({file("a", "1", 0644)}), tree({file("a", "1", 0755)}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::mode);
     const auto j = to_json(d.changes[0]);
@@ -130,16 +149,18 @@ TEST_CASE("diff::compare_trees reports each category of change") {
     CHECK(to_json(d.changes[0])["target_after"] == "v2");
   }
   SUBCASE("directory mode change") {
-    const auto d = compare_trees(tree({archive("t", "1", {dir("d", 0755)})}),
-                                 tree({archive("t", "1", {dir("d", 0700)})}));
+    const auto p = diff_of(tree({archive("t", "1", {dir("d", 0755)})}),
+                           tree({archive("t", "1", {dir("d", 0700)})}));
+    const auto& d = p->d;
     CHECK(kinds(d) == std::map<std::string, std::string>{{"t/d", "mode"}});
   }
 }
 
 TEST_CASE("diff::compare_trees pairs a moved file into a rename") {
   SUBCASE("same digest, new path") {
-    const auto d = compare_trees(tree({file("docs/a.txt", "same bytes")}),
-                                 tree({file("doc/a.txt", "same bytes")}));
+    const auto p =
+        diff_of(tree({file("docs/a.txt", "same bytes")}), tree({file("doc/a.txt", "same bytes")}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::renamed);
     CHECK(d.changes[0].path == "doc/a.txt");
@@ -149,19 +170,22 @@ TEST_CASE("diff::compare_trees pairs a moved file into a rename") {
     CHECK(d.summary.removed == 0);
   }
   SUBCASE("two copies moved: each old path used once, the extra copy is added") {
-    const auto d = compare_trees(tree({file("a", "x")}), tree({file("b", "x"), file("c", "x")}));
+    const auto p = diff_of(tree({file("a", "x")}), tree({file("b", "x"), file("c", "x")}));
+    const auto& d = p->d;
     CHECK(d.summary.renamed == 1);
     CHECK(d.summary.added == 1);
     CHECK(d.summary.removed == 0);
   }
   SUBCASE("different content at the new path is not a rename") {
-    const auto d = compare_trees(tree({file("a", "x")}), tree({file("b", "y")}));
+    const auto p = diff_of(tree({file("a", "x")}), tree({file("b", "y")}));
+    const auto& d = p->d;
     CHECK(d.summary.renamed == 0);
     CHECK(d.summary.added == 1);
     CHECK(d.summary.removed == 1);
   }
   SUBCASE("a symlink is never a rename") {
-    const auto d = compare_trees(tree({symlink_entry("a", "t")}), tree({symlink_entry("b", "t")}));
+    const auto p = diff_of(tree({symlink_entry("a", "t")}), tree({symlink_entry("b", "t")}));
+    const auto& d = p->d;
     CHECK(d.summary.renamed == 0);
   }
 }
@@ -175,7 +199,8 @@ TEST_CASE("diff::compare_trees joins archive paths and counts leaf bytes") {
                "v2",
                {file("bin/tool", "aaaaaaaa"), file("README", "r"), file("lib/new.so", "elf!")}),
        file("notes.txt", "nn")});
-  const auto d = compare_trees(before, after);
+  const auto p = diff_of(before, after);
+  const auto& d = p->d;
   CHECK(kinds(d)
         == std::map<std::string, std::string>{{"app.tar", "modified"},
                                               {"app.tar/bin/tool", "modified"},
@@ -197,7 +222,8 @@ TEST_CASE("diff::compare_trees joins archive paths and counts leaf bytes") {
 }
 
 TEST_CASE("diff::compare_trees against nothing: every entry is added") {
-  const auto d = compare_trees(Tree{}, tree({file("a", "1"), file("b", "22")}));
+  const auto p = diff_of(Tree{}, tree({file("a", "1"), file("b", "22")}));
+  const auto& d = p->d;
   CHECK(d.summary.added == 2);
   CHECK(d.summary.bytes_before == 0);
   CHECK(d.summary.size_growth() == 3.0);
@@ -208,6 +234,7 @@ TEST_CASE("diff::compare_trees sorts changes by joined path, not per level") {
   // "a-b" sorts before "a/…" bytewise ('-' < '/'): the merge must see one sorted order.
   const auto before = tree({archive("a", "1", {file("x", "1")}), file("a-b", "1")});
   const auto after = tree({archive("a", "1", {file("x", "1")}), file("a-b", "2")});
-  const auto d = compare_trees(before, after);
+  const auto p = diff_of(before, after);
+  const auto& d = p->d;
   CHECK(kinds(d) == std::map<std::string, std::string>{{"a-b", "modified"}});
 }
