@@ -6,10 +6,11 @@
 //          artifacts included), the second with about 2% of them changed (1% modified, 0.3%
 //          added, 0.3% removed, 0.3% renamed, 0.1% mode); prints what it changed
 //        ecluse-bench-diff compare BEFORE AFTER
-//          prints load_seconds (both files: read, SHA-256, parse, tree), compare_seconds and
+//          prints load_seconds (both files, in parallel as ecluse diff does: read, SHA-256,
+//          parse, tree), compare_seconds and
 //          the summary's counts
 //        ecluse-bench-diff profile MANIFEST
-//          where load_tree's time goes: read, SHA-256, json::parse_strict (duplicate-key callback),
+//          where load_tree's time goes: read, SHA-256, json::parse_strict (SAX, duplicate keys),
 //          unpack::tree_from_json; and, for scale, nlohmann's parse without a callback
 #include <ecluse/core/json.hpp>
 #include <ecluse/crypto/sha256.hpp>
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 #include <string>
@@ -230,8 +232,11 @@ int compare(const std::filesystem::path& a, const std::filesystem::path& b) {
   const auto want_b = file_sha256(b);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  auto before = ecluse::unpack::load_tree(a, want_a);
+  // As `ecluse diff --baseline` (diff::preview) does: both manifests at once, one per core.
+  auto before_read =
+      std::async(std::launch::async, [&] { return ecluse::unpack::load_tree(a, want_a); });
   auto after = ecluse::unpack::load_tree(b, want_b);
+  auto before = before_read.get();
   const auto t1 = clock::now();
   if (!before || !after) {
     std::fprintf(

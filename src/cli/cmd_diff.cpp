@@ -206,8 +206,7 @@ Result<json::Json> ad_hoc(const pipeline::Session& s,
                           const std::string& baseline) {
   ECLUSE_TRY(loaded, policy::load_policy(s.ws().root() / policy::k_policy_file));
   const diff::Context ctx{s.ws(), s.state(), s.objects(), loaded.policy.endpoint_allow};
-  ECLUSE_TRY(base, diff::find_baseline(ctx, d, baseline));
-  ECLUSE_TRY(p, diff::preview(ctx, d, base));
+  ECLUSE_TRY(p, diff::preview(ctx, d, baseline));
   return json::Json{{"diff", p.document},
                     {"findings", store::to_json(p.findings)},
                     {"verdict", nullptr},

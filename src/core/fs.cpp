@@ -175,6 +175,13 @@ Result<std::string> read_file_bounded(const stdfs::path& path,
                                       const Reason& on_too_large) {
   ECLUSE_TRY(fd, open_read_nofollow(path, on_error));
   std::string out;
+
+  struct stat st {};
+
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0
+      && static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
+    out.reserve(static_cast<std::size_t>(st.st_size) + 1);  // one allocation for the whole file
+  }
   std::array<char, 65536> buf{};
   for (;;) {
     const ssize_t n = ::read(fd.get(), buf.data(), buf.size());

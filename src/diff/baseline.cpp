@@ -5,7 +5,9 @@
 #include <ecluse/diff/diff.hpp>
 
 #include <algorithm>
+#include <future>
 
+#include "analyse.hpp"
 #include "index.hpp"
 
 namespace ecluse::diff {
@@ -40,7 +42,19 @@ Result<json::Json> evidence_of(store::StateStore& state,
 
 }  // namespace
 
-Result<Baseline> load_release(const Context& ctx, store::DropRecord d, std::string source) {
+namespace {
+
+// Where a release's files are and the digests they must have: state-store lookups only.
+struct Located {
+  store::DropRecord drop;
+  std::string source;
+  std::filesystem::path tree;
+  std::string tree_sha;
+  std::filesystem::path index;  // empty: the drop was never diffed
+  std::string index_sha;
+};
+
+Result<Located> locate(const Context& ctx, const store::DropRecord& d, std::string source) {
   ECLUSE_TRY(unpack_ev, evidence_of(ctx.state, d.id, "unpack"));
   const auto tree_sha =
       unpack_ev.is_object()
@@ -49,21 +63,38 @@ Result<Baseline> load_release(const Context& ctx, store::DropRecord d, std::stri
   if (tree_sha.empty()) {
     return unreadable(d, Error::from(reason::k_store_object_missing, "no committed unpack stage"));
   }
-  auto tree = unpack::load_tree(ctx.ws.drops_dir() / d.id / unpack::k_tree_file, tree_sha);
-  if (!tree) {
-    return unreadable(d, tree.error());
-  }
   ECLUSE_TRY(diff_ev, evidence_of(ctx.state, d.id, "diff"));
-  std::optional<EndpointIndex> index;
+  Located at{
+      d, std::move(source), ctx.ws.drops_dir() / d.id / unpack::k_tree_file, tree_sha, {}, {}};
   if (diff_ev.is_object() && diff_ev.contains("endpoints")) {
-    auto loaded = detail::load_index(ctx.ws.drops_dir() / d.id / k_endpoints_file,
-                                     diff_ev["endpoints"].value("sha256", std::string()));
+    at.index = ctx.ws.drops_dir() / d.id / k_endpoints_file;
+    at.index_sha = diff_ev["endpoints"].value("sha256", std::string());
+  }
+  return at;
+}
+
+// Reads and checks the files: no state-store access, so it may run on another thread.
+Result<Baseline> read_located(const Located& at) {
+  auto tree = unpack::load_tree(at.tree, at.tree_sha);
+  if (!tree) {
+    return unreadable(at.drop, tree.error());
+  }
+  std::optional<EndpointIndex> index;
+  if (!at.index.empty()) {
+    auto loaded = detail::load_index(at.index, at.index_sha);
     if (!loaded) {
-      return unreadable(d, loaded.error());
+      return unreadable(at.drop, loaded.error());
     }
     index = std::move(*loaded);
   }
-  return Baseline{std::move(d), std::move(*tree), std::move(index), std::move(source)};
+  return Baseline{at.drop, std::move(*tree), std::move(index), at.source};
+}
+
+}  // namespace
+
+Result<Baseline> load_release(const Context& ctx, store::DropRecord d, std::string source) {
+  ECLUSE_TRY(at, locate(ctx, std::move(d), std::move(source)));
+  return read_located(at);
 }
 
 namespace {
@@ -95,13 +126,15 @@ Result<store::DropRecord> explicit_drop(const Context& ctx,
 
 }  // namespace
 
-Result<std::optional<Baseline>> find_baseline(const Context& ctx,
-                                              const store::DropRecord& self,
-                                              const std::string& explicit_id) {
+namespace {
+
+// The baseline's record and how it was chosen; nullopt for a first release.
+Result<std::optional<std::pair<store::DropRecord, std::string>>> pick_baseline(
+    const Context& ctx, const store::DropRecord& self, const std::string& explicit_id) {
+  using Picked = std::optional<std::pair<store::DropRecord, std::string>>;
   if (!explicit_id.empty()) {
     ECLUSE_TRY(d, explicit_drop(ctx, self, explicit_id));
-    ECLUSE_TRY(b, load_release(ctx, std::move(d), "explicit"));
-    return std::optional<Baseline>{std::move(b)};
+    return Picked{{std::move(d), "explicit"}};
   }
   ECLUSE_TRY(line, ctx.state.find_line(self.vendor, self.product, self.channel));
   const store::DropRecord* best = nullptr;
@@ -116,11 +149,51 @@ Result<std::optional<Baseline>> find_baseline(const Context& ctx,
       best_version = v;
     }
   }
-  if (best == nullptr) {
+  return best == nullptr ? Picked{} : Picked{{*best, "accepted"}};
+}
+
+}  // namespace
+
+Result<std::optional<Baseline>> find_baseline(const Context& ctx,
+                                              const store::DropRecord& self,
+                                              const std::string& explicit_id) {
+  ECLUSE_TRY(picked, pick_baseline(ctx, self, explicit_id));
+  if (!picked) {
     return std::optional<Baseline>{};
   }
-  ECLUSE_TRY(b, load_release(ctx, *best, "accepted"));
+  ECLUSE_TRY(b, load_release(ctx, std::move(picked->first), std::move(picked->second)));
   return std::optional<Baseline>{std::move(b)};
+}
+
+Result<Preview> preview(const Context& ctx,
+                        const store::DropRecord& drop,
+                        const std::string& baseline_id) {
+  ECLUSE_TRY(self_at, locate(ctx, drop, "self"));
+  ECLUSE_TRY(picked, pick_baseline(ctx, drop, baseline_id));
+  std::optional<Located> base_at;
+  if (picked) {
+    ECLUSE_TRY(at, locate(ctx, std::move(picked->first), std::move(picked->second)));
+    base_at = std::move(at);
+  }
+  // The two manifests are read and parsed at once, one per core.
+  auto self_read = std::async(std::launch::async, [&self_at] { return read_located(self_at); });
+  std::optional<Result<Baseline>> base_read;
+  if (base_at) {
+    base_read = read_located(*base_at);
+  }
+  auto self = self_read.get();
+  if (!self) {
+    return fail(self.error());
+  }
+  std::optional<Baseline> base;
+  if (base_read) {
+    if (!*base_read) {
+      return fail(base_read->error());
+    }
+    base = std::move(**base_read);
+  }
+  ECLUSE_TRY(a, detail::analyse(ctx, drop, self->tree, base));
+  return Preview{std::move(a.document), std::move(a.findings)};
 }
 
 }  // namespace ecluse::diff

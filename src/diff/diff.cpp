@@ -71,14 +71,6 @@ DiffRun compare(const Context& ctx,
   return run;
 }
 
-Result<Preview> preview(const Context& ctx,
-                        const store::DropRecord& drop,
-                        const std::optional<Baseline>& baseline) {
-  ECLUSE_TRY(self, load_release(ctx, drop, "self"));
-  ECLUSE_TRY(a, detail::analyse(ctx, drop, self.tree, baseline));
-  return Preview{std::move(a.document), std::move(a.findings)};
-}
-
 Result<json::Json> load_document(const workspace::Workspace& ws,
                                  const std::string& id,
                                  const json::Json& evidence) {

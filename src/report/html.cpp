@@ -3,6 +3,8 @@
 #include <ecluse/report/html.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,7 +34,7 @@ using json::Json;
 
 void put_head(std::string& out, const Json& drop, std::string_view decision) {
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  out += "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+  out += R"(<meta http-equiv="Content-Security-Policy" content=")";
   out += assets::k_csp;
   out += "\">\n<meta name=\"referrer\" content=\"no-referrer\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
@@ -192,8 +194,8 @@ void put_banner(std::string& out, const Json& diff, const Json& verdict, const L
 // --- Summary --------------------------------------------------------------------------
 
 void card(std::string& out, std::string_view label, const std::string& value, bool alert = false) {
-  out += alert ? "<div class=\"card alert\"><div class=\"v\">"
-               : "<div class=\"card\"><div class=\"v\">";
+  out +=
+      alert ? R"(<div class="card alert"><div class="v">)" : R"(<div class="card"><div class="v">)";
   out += value.empty() ? std::string("\xe2\x80\x94") : value;
   out += "</div><div class=\"k\">";
   out += label;
@@ -208,17 +210,17 @@ std::string count_of(const Json& j, std::string_view key) {
 void put_summary(std::string& out, const Json& diff, const Json& findings) {
   const Json& s = child(diff, "summary");
   out += "<section id=\"summary\"><h2>Summary</h2>\n<div class=\"cards\">\n";
-  constexpr std::pair<std::string_view, std::string_view> k_counts[] = {
-      {"entries_before", "entries before"},
-      {"entries_after", "entries after"},
-      {"added", "added"},
-      {"removed", "removed"},
-      {"modified", "modified"},
-      {"renamed", "renamed"},
-      {"mode_changed", "mode changed"},
-      {"type_changed", "type changed"},
-      {"target_changed", "link target changed"},
-      {"unchanged", "unchanged"}};
+  constexpr auto k_counts = std::to_array<std::pair<std::string_view, std::string_view>>(
+      {{"entries_before", "entries before"},
+       {"entries_after", "entries after"},
+       {"added", "added"},
+       {"removed", "removed"},
+       {"modified", "modified"},
+       {"renamed", "renamed"},
+       {"mode_changed", "mode changed"},
+       {"type_changed", "type changed"},
+       {"target_changed", "link target changed"},
+       {"unchanged", "unchanged"}});
   for (const auto& [key, label] : k_counts) {
     card(out, label, count_of(s, key));
   }
@@ -247,7 +249,7 @@ void put_summary(std::string& out, const Json& diff, const Json& findings) {
 std::string render(const Json& diff, const Json& findings, const Json& verdict) {
   const auto look = look_of(verdict);
   std::string out;
-  out.reserve(64 * 1024);
+  out.reserve(std::size_t{64} * 1024);
   put_head(out, child(diff, "drop"), look.title);
   out += "<body>\n<main>\n";
   put_banner(out, diff, verdict, look);

@@ -86,17 +86,17 @@ void put_bar(std::string& out, const Bar& b, const Geometry& g, double y) {
   escape_into(out, name.empty() ? std::string("(no folder)") : name);
   out += ": " + delta + " (" + bytes_of(b.before, false) + " \xe2\x86\x92 "
          + bytes_of(b.after, false) + ")</title>";
-  out += "<text class=\"label\" x=\"" + coord(g.label_w - 8) + "\" y=\"" + coord(text_y)
-         + "\" text-anchor=\"end\">";
+  out += R"(<text class="label" x=")" + coord(g.label_w - 8) + "\" y=\"" + coord(text_y)
+         + R"(" text-anchor="end">)";
   escape_into(out, shorten(name, k_max_label_chars));
   out += "</text><rect class=\"bar "
          + std::string(b.delta < 0   ? "neg"
                        : b.delta > 0 ? "pos"
                                      : "zero")
          + "\" x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" width=\"" + coord(w) + "\" height=\""
-         + coord(g.bar_h) + "\" rx=\"2\"></rect>";
+         + coord(g.bar_h) + R"(" rx="2"></rect>)";
   const bool left = b.delta < 0;
-  out += "<text class=\"value\" x=\"" + coord(left ? x - 6 : x + w + 6) + "\" y=\"" + coord(text_y)
+  out += R"(<text class="value" x=")" + coord(left ? x - 6 : x + w + 6) + "\" y=\"" + coord(text_y)
          + "\" text-anchor=\"" + (left ? "end" : "start") + "\">" + delta + "</text></g>\n";
 }
 
@@ -112,9 +112,9 @@ void put_chart(std::string& out, const Json& folders) {
   }
   const auto g = layout(bars);
   const double height = g.top * 2 + g.row_h * static_cast<double>(bars.size());
-  out += "<svg class=\"chart\" viewBox=\"0 0 " + coord(g.width) + " " + coord(height)
+  out += R"(<svg class="chart" viewBox="0 0 )" + coord(g.width) + " " + coord(height)
          + "\" role=\"img\" aria-label=\"Size change by top-level folder\">\n";
-  out += "<line class=\"axis\" x1=\"" + coord(g.axis) + "\" y1=\"0\" x2=\"" + coord(g.axis)
+  out += R"(<line class="axis" x1=")" + coord(g.axis) + R"(" y1="0" x2=")" + coord(g.axis)
          + "\" y2=\"" + coord(height) + "\"></line>\n";
   for (std::size_t i = 0; i < bars.size(); ++i) {
     put_bar(out, bars[i], g, g.top + g.row_h * static_cast<double>(i) + (g.row_h - g.bar_h) / 2);

@@ -1,6 +1,8 @@
 // The report's tables: findings, the change list and the endpoints, with cells whose numbers
 // carry a data-sort key for the sorting script and whose text is escaped.
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -29,12 +31,12 @@ struct Column {
 };
 
 void open_table(std::string& out, std::string_view id, std::initializer_list<Column> columns) {
-  out += "<div class=\"scroll\"><table class=\"sortable\" id=\"";
+  out += R"(<div class="scroll"><table class="sortable" id=")";
   out += id;
   out += "\"><thead><tr>";
   for (const auto& c : columns) {
     out += c.sort == Sort::text     ? "<th>"
-           : c.sort == Sort::number ? "<th class=\"num\" data-type=\"num\">"
+           : c.sort == Sort::number ? R"(<th class="num" data-type="num">)"
                                     : "<th data-type=\"num\">";
     out += c.title;
     out += "</th>";
@@ -62,14 +64,19 @@ void number_cell(std::string& out, std::optional<std::int64_t> value, const std:
     out += "<td class=\"num\"></td>";
     return;
   }
-  out += "<td class=\"num\" data-sort=\"" + std::to_string(*value) + "\" title=\"" + grouped(*value)
+  out += R"(<td class="num" data-sort=")" + std::to_string(*value) + "\" title=\"" + grouped(*value)
          + "\">" + shown + "</td>";
 }
 
 int severity_rank(std::string_view s) {
-  constexpr std::string_view k_order[] = {"info", "low", "medium", "high", "critical"};
-  const auto* it = std::find(std::begin(k_order), std::end(k_order), s);
-  return it == std::end(k_order) ? -1 : static_cast<int>(it - std::begin(k_order));
+  constexpr auto k_order =
+      std::to_array<std::string_view>({"info", "low", "medium", "high", "critical"});
+  for (std::size_t i = 0; i < k_order.size(); ++i) {
+    if (k_order.at(i) == s) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
 }
 
 }  // namespace

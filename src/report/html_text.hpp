@@ -5,6 +5,7 @@
 #include <ecluse/core/printable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -196,23 +197,24 @@ inline std::string human_bytes(std::int64_t v, bool is_signed) {
   if (m < 1024) {
     return sign + std::to_string(m) + " B";
   }
-  constexpr std::string_view k_units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  constexpr auto k_units =
+      std::to_array<std::string_view>({"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"});
   double scaled = static_cast<double>(m) / 1024.0;
   std::size_t unit = 0;
-  while (scaled >= 1024.0 && unit + 1 < std::size(k_units)) {
+  while (scaled >= 1024.0 && unit + 1 < k_units.size()) {
     scaled /= 1024.0;
     ++unit;
   }
-  char buf[32];
-  (void)std::snprintf(buf, sizeof buf, "%.1f ", scaled);
-  return sign + buf + std::string(k_units[unit]);
+  std::array<char, 32> buf{};
+  (void)std::snprintf(buf.data(), buf.size(), "%.1f ", scaled);
+  return sign + buf.data() + std::string(k_units.at(unit));
 }
 
 // A coordinate for SVG, one decimal.
 inline std::string coord(double v) {
-  char buf[32];
-  (void)std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+  std::array<char, 32> buf{};
+  (void)std::snprintf(buf.data(), buf.size(), "%.1f", v);
+  return buf.data();
 }
 
 // Opens a section with its title and item count.

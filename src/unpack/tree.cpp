@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <optional>
 
 namespace ecluse::unpack {
 
@@ -57,32 +58,104 @@ Result<std::vector<Entry>> entries_from_json(const json::Json& j, int depth) {
   return out;
 }
 
+// "0755": one to six octal digits (a manifest is our own output, but never trusted blindly).
+std::optional<std::uint32_t> parse_mode(const std::string& text) {
+  if (text.empty() || text.size() > 6) {
+    return std::nullopt;
+  }
+  std::uint32_t mode = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '7') {
+      return std::nullopt;
+    }
+    mode = mode * 8U + static_cast<std::uint32_t>(c - '0');
+  }
+  return mode;
+}
+
+// The fields of one entry, each looked up once (a manifest holds up to millions of entries).
+struct EntryFields {
+  const json::Json* path = nullptr;
+  const json::Json* type = nullptr;
+  const json::Json* mode = nullptr;
+  const json::Json* sha256 = nullptr;
+  const json::Json* size = nullptr;
+  const json::Json* target = nullptr;
+  const json::Json* format = nullptr;
+  const json::Json* filters = nullptr;
+  const json::Json* contents = nullptr;
+};
+
+EntryFields fields_of(const json::Json& j) {
+  EntryFields f;
+  for (const auto& [k, value] : j.get_ref<const json::Json::object_t&>()) {
+    const json::Json* v = &value;
+    if (k == "path") {
+      f.path = v;
+    } else if (k == "type") {
+      f.type = v;
+    } else if (k == "mode") {
+      f.mode = v;
+    } else if (k == "sha256") {
+      f.sha256 = v;
+    } else if (k == "size") {
+      f.size = v;
+    } else if (k == "target") {
+      f.target = v;
+    } else if (k == "format") {
+      f.format = v;
+    } else if (k == "filters") {
+      f.filters = v;
+    } else if (k == "contents") {
+      f.contents = v;
+    }
+  }
+  return f;
+}
+
+const std::string* string_of(const json::Json* j) {
+  return j != nullptr && j->is_string() ? &j->get_ref<const std::string&>() : nullptr;
+}
+
 Result<Entry> entry_from_json(const json::Json& j, int depth) {
-  if (!j.is_object() || !j.contains("path") || !j["path"].is_string() || !j.contains("type")
-      || !j["type"].is_string() || !j.contains("mode") || !j["mode"].is_string()) {
+  if (!j.is_object()) {
+    return bad_tree("an entry is not an object");
+  }
+  const auto f = fields_of(j);
+  const auto* path = string_of(f.path);
+  const auto* type_text = string_of(f.type);
+  const auto* mode_text = string_of(f.mode);
+  if (path == nullptr || type_text == nullptr || mode_text == nullptr) {
     return bad_tree("an entry lacks path, type or mode");
   }
   Entry e;
-  e.path = j["path"].get<std::string>();
-  const auto type = parse_entry_type(j["type"].get<std::string>());
-  if (!type) {
-    return bad_tree("unknown entry type for '" + e.path + "'");
+  e.path = *path;
+  const auto type = parse_entry_type(*type_text);
+  const auto mode = parse_mode(*mode_text);
+  if (!type || !mode) {
+    return bad_tree("unknown entry type or mode for '" + e.path + "'");
   }
   e.type = *type;
-  e.mode = static_cast<std::uint32_t>(std::stoul(j["mode"].get<std::string>(), nullptr, 8));
-  if (j.contains("sha256")) {
-    const auto d = crypto::Digest::from_hex(j.value("sha256", ""));
-    if (!d || !j.contains("size") || !j["size"].is_number_unsigned()) {
+  e.mode = *mode;
+  if (f.sha256 != nullptr) {
+    const auto* hex = string_of(f.sha256);
+    const auto d = hex != nullptr ? crypto::Digest::from_hex(*hex) : std::nullopt;
+    if (!d || f.size == nullptr || !f.size->is_number_unsigned()) {
       return bad_tree("bad digest or size for '" + e.path + "'");
     }
     e.sha256 = *d;
-    e.size = j["size"].get<std::uint64_t>();
+    e.size = f.size->get<std::uint64_t>();
   }
-  e.target = j.value("target", "");
-  e.format = j.value("format", "");
-  if (!e.format.empty()) {
-    e.filters = j.value("filters", std::vector<std::string>{});
-    ECLUSE_TRY(contents, entries_from_json(j.value("contents", json::Json::array()), depth));
+  if (const auto* target = string_of(f.target)) {
+    e.target = *target;
+  }
+  if (const auto* format = string_of(f.format); format != nullptr && !format->empty()) {
+    e.format = *format;
+    if (f.filters != nullptr) {
+      e.filters = f.filters->get<std::vector<std::string>>();
+    }
+    static const json::Json k_none = json::Json::array();
+    ECLUSE_TRY(contents, entries_from_json(f.contents != nullptr ? *f.contents : k_none, depth));
     e.contents = std::move(contents);
   }
   return e;

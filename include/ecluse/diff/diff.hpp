@@ -71,8 +71,9 @@ Result<std::optional<Baseline>> find_baseline(const Context& ctx,
 // An unpacked drop's tree and endpoint index, read as a baseline is (diff.baseline_unreadable).
 Result<Baseline> load_release(const Context& ctx, store::DropRecord drop, std::string source);
 
-// The analysis of an unpacked drop against a baseline, recording nothing (ecluse diff
-// --baseline): the diff document and the findings the stage would record.
+// The analysis of an unpacked drop against the baseline find_baseline() would choose for
+// baseline_id, recording nothing (ecluse diff --baseline): the diff document and the findings
+// the stage would record. Both tree manifests are read and parsed in parallel.
 struct Preview {
   json::Json document;
   std::vector<store::Finding> findings;
@@ -80,7 +81,7 @@ struct Preview {
 
 Result<Preview> preview(const Context& ctx,
                         const store::DropRecord& drop,
-                        const std::optional<Baseline>& baseline);
+                        const std::string& baseline_id);
 
 struct DiffRun {
   Result<DiffedDrop> out;
