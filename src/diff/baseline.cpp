@@ -92,8 +92,8 @@ Result<Baseline> read_located(const Located& at) {
 
 }  // namespace
 
-Result<Baseline> load_release(const Context& ctx, store::DropRecord d, std::string source) {
-  ECLUSE_TRY(at, locate(ctx, std::move(d), std::move(source)));
+Result<Baseline> load_release(const Context& ctx, const store::DropRecord& d, std::string source) {
+  ECLUSE_TRY(at, locate(ctx, d, std::move(source)));
   return read_located(at);
 }
 
@@ -161,7 +161,7 @@ Result<std::optional<Baseline>> find_baseline(const Context& ctx,
   if (!picked) {
     return std::optional<Baseline>{};
   }
-  ECLUSE_TRY(b, load_release(ctx, std::move(picked->first), std::move(picked->second)));
+  ECLUSE_TRY(b, load_release(ctx, picked->first, std::move(picked->second)));
   return std::optional<Baseline>{std::move(b)};
 }
 
@@ -172,7 +172,7 @@ Result<Preview> preview(const Context& ctx,
   ECLUSE_TRY(picked, pick_baseline(ctx, drop, baseline_id));
   std::optional<Located> base_at;
   if (picked) {
-    ECLUSE_TRY(at, locate(ctx, std::move(picked->first), std::move(picked->second)));
+    ECLUSE_TRY(at, locate(ctx, picked->first, std::move(picked->second)));
     base_at = std::move(at);
   }
   // The two manifests are read and parsed at once, one per core.

@@ -69,7 +69,9 @@ Result<std::optional<Baseline>> find_baseline(const Context& ctx,
                                               const std::string& explicit_id);
 
 // An unpacked drop's tree and endpoint index, read as a baseline is (diff.baseline_unreadable).
-Result<Baseline> load_release(const Context& ctx, store::DropRecord drop, std::string source);
+Result<Baseline> load_release(const Context& ctx,
+                              const store::DropRecord& drop,
+                              std::string source);
 
 // The analysis of an unpacked drop against the baseline find_baseline() would choose for
 // baseline_id, recording nothing (ecluse diff --baseline): the diff document and the findings
