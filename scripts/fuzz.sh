@@ -29,7 +29,7 @@ case "$target" in
     libs=(-larchive -lz -licuuc) ;;
   classify)
     srcs=("${core[@]}" src/core/fs.cpp src/core/printable.cpp src/diff/classify*.cpp
-          src/diff/endpoints.cpp tests/fuzz/classify_fuzz.cpp) ;;
+          src/diff/endpoint*.cpp tests/fuzz/classify_fuzz.cpp) ;;
   *) echo "unknown fuzz target $target (drop_manifest, signature, unpack, classify)" >&2; exit 2 ;;
 esac
 bin=$out/${target}_fuzz
