@@ -73,6 +73,10 @@ struct TreeDiff {
 // and size recorded with it); otherwise a changed type, link target or mode is its own kind.
 // Pointers in the result borrow from both trees.
 TreeDiff compare_trees(const unpack::Tree& before, const unpack::Tree& after);
+// The result would point into temporaries: keep the trees alive (a compile error, not ASan's).
+TreeDiff compare_trees(unpack::Tree&& before, const unpack::Tree& after) = delete;
+TreeDiff compare_trees(const unpack::Tree& before, unpack::Tree&& after) = delete;
+TreeDiff compare_trees(unpack::Tree&& before, unpack::Tree&& after) = delete;
 
 // A change as it appears in diff.json (without classification).
 json::Json to_json(const Change& c);

@@ -132,8 +132,9 @@ TEST_CASE("diff::compare_trees reports each category of change") {
     CHECK(d.summary.mode_changed == 1);
   }
   SUBCASE("type change: file to symlink") {
-    const auto d =
-        compare_trees(tree({file("lib.so", "elf")}), tree({symlink_entry("lib.so", "lib.so.2")}));
+    const auto p =
+        diff_of(tree({file("lib.so", "elf")}), tree({symlink_entry("lib.so", "lib.so.2")}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::type);
     CHECK(to_json(d.changes[0])["type_before"] == "file");
@@ -141,8 +142,8 @@ TEST_CASE("diff::compare_trees reports each category of change") {
     CHECK(d.summary.type_changed == 1);
   }
   SUBCASE("link target change") {
-    const auto d =
-        compare_trees(tree({symlink_entry("cur", "v1")}), tree({symlink_entry("cur", "v2")}));
+    const auto p = diff_of(tree({symlink_entry("cur", "v1")}), tree({symlink_entry("cur", "v2")}));
+    const auto& d = p->d;
     REQUIRE(d.changes.size() == 1);
     CHECK(d.changes[0].kind == ChangeKind::target);
     CHECK(to_json(d.changes[0])["target_before"] == "v1");
