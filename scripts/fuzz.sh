@@ -32,10 +32,12 @@ case "$target" in
           src/diff/endpoint*.cpp tests/fuzz/classify_fuzz.cpp) ;;
   *) echo "unknown fuzz target $target (drop_manifest, signature, unpack, classify)" >&2; exit 2 ;;
 esac
-bin=$out/${target}_fuzz
+# ECLUSE_FUZZ_OPT=-O0 builds faster (the test suite's short smoke uses it); -O1 fuzzes faster.
+opt=${ECLUSE_FUZZ_OPT:--O1}
+bin=$out/${target}_fuzz${opt//[^A-Za-z0-9]/}
 newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp src/diff/*.hpp | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
-  clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  clang++ -std=c++20 -g "$opt" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Iinclude "${srcs[@]}" -lcrypto "${libs[@]}" -o "$bin"
 fi
 if [ "$target" = unpack ]; then
