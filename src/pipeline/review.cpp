@@ -51,12 +51,23 @@ Result<std::uint32_t> required_of(const Session& s, const std::string& id) {
   return std::max<std::uint32_t>(ev.value("approvals_required", 1U), 1U);
 }
 
+// Each name's first approval, in order: approvals by one name count once.
+std::vector<const store::Review*> distinct_approvals(const std::vector<store::Review>& reviews) {
+  std::vector<const store::Review*> out;
+  for (const auto& r : reviews) {
+    const bool seen = std::any_of(
+        out.begin(), out.end(), [&](const store::Review* o) { return o->name == r.name; });
+    if (r.decision == "approve" && !seen) {
+      out.push_back(&r);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> approvers_of(const std::vector<store::Review>& reviews) {
   std::vector<std::string> out;
-  for (const auto& r : reviews) {
-    if (r.decision == "approve" && std::find(out.begin(), out.end(), r.name) == out.end()) {
-      out.push_back(r.name);
-    }
+  for (const auto* r : distinct_approvals(reviews)) {
+    out.push_back(r->name);
   }
   return out;
 }
@@ -74,12 +85,8 @@ Result<ReviewOutcome> outcome_of(const Session& s,
 
 json::Json granted_json(const std::vector<store::Review>& reviews) {
   auto out = json::Json::array();
-  std::vector<std::string> seen;
-  for (const auto& r : reviews) {
-    if (r.decision == "approve" && std::find(seen.begin(), seen.end(), r.name) == seen.end()) {
-      seen.push_back(r.name);
-      out.push_back({{"name", r.name}, {"reason", r.reason}, {"time", r.created_at}});
-    }
+  for (const auto* r : distinct_approvals(reviews)) {
+    out.push_back({{"name", r->name}, {"reason", r->reason}, {"time", r->created_at}});
   }
   return out;
 }
