@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev doctest-dev libexpected-dev libcli11-dev
   libsqlite3-dev sqlite3
-  bubblewrap
+  bubblewrap libseccomp-dev faketime
   libarchive-tools zstd lz4 python3
   openssl coreutils time bc
   clang clang-format libclang-rt-14-dev

@@ -28,9 +28,18 @@ if [ ! -f "$vendor_dir/root.pem" ]; then
   chmod 600 "$vendor_dir"/*.key
 fi
 
+# The agent's licence runs out 200 days after the build (the sandbox's time-shifted run sees it),
+# and its self-test looks up the vendor's telemetry host (the sandbox records the attempt).
+licence_until=$(( $(date +%s) + 200 * 86400 ))
 cat > "$drop/payload/bin/acme-agent" <<SH
 #!/bin/sh
 # Acme cloud agent $version (demo)
+case "\$1" in
+  --check-license)
+    [ "\$(date +%s)" -lt $licence_until ] || { echo "acme-agent: licence expired" >&2; exit 3; } ;;
+  --selftest)
+    getent hosts telemetry.acme.example >/dev/null || echo "acme-agent: telemetry unreachable" ;;
+esac
 echo "acme-agent $version"
 SH
 chmod 755 "$drop/payload/bin/acme-agent"

@@ -1,5 +1,6 @@
-// ecluse init DIR: create a workspace with the default policy.
+// ecluse init DIR: create a workspace with the default policy, sandbox profiles and suites.
 #include <ecluse/policy/policy.hpp>
+#include <ecluse/sandbox/profile.hpp>
 
 #include "common.hpp"
 
@@ -21,6 +22,9 @@ int run_init(const InitOptions& o) {
   if (auto ok = policy::write_default(ws->root()); !ok) {
     return report(ok.error(), o.json);
   }
+  if (auto ok = sandbox::write_defaults(ws->root() / sandbox::k_sandbox_dir); !ok) {
+    return report(ok.error(), o.json);
+  }
   static const SystemClock k_clock;
   auto session = pipeline::Session::open(std::move(*ws), k_clock, actor());
   if (!session) {
@@ -33,8 +37,9 @@ int run_init(const InitOptions& o) {
     out(json::dump_pretty(json::Json{{"workspace", root}, {"config", root + "/ecluse.json"}})
         + "\n");
   } else {
-    out("initialised workspace " + root + "\n  settings: " + root + "/ecluse.json\n  policy: "
-        + root + "/policy.json\n  drops land in: " + root + "/staging/incoming/\n");
+    out("initialised workspace " + root + "\n  settings: " + root
+        + "/ecluse.json\n  policy: " + root + "/policy.json\n  sandbox profiles and suites: " + root
+        + "/sandbox/\n  drops land in: " + root + "/staging/incoming/\n");
   }
   return k_exit_ok;
 }

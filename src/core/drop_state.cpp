@@ -23,15 +23,13 @@ constexpr std::array<std::pair<DropState, std::string_view>, 10> k_names{{
 }};
 
 // Forward edges; rejection is handled separately.
-// The policy verdict follows the last stage that exists (diffed until the test stage lands):
-// held for review, or approved when it passes; signing always starts from approved.
-constexpr std::array<std::pair<DropState, DropState>, 11> k_edges{{
+// The policy verdict follows the test stage: held for review, or approved when it passes;
+// signing always starts from approved.
+constexpr std::array<std::pair<DropState, DropState>, 9> k_edges{{
     {DropState::received, DropState::verified},
     {DropState::verified, DropState::unpacked},
     {DropState::unpacked, DropState::diffed},
     {DropState::diffed, DropState::tested},
-    {DropState::diffed, DropState::held},
-    {DropState::diffed, DropState::approved},
     {DropState::tested, DropState::approved},
     {DropState::tested, DropState::held},
     {DropState::held, DropState::approved},

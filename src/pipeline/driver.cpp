@@ -164,7 +164,7 @@ Status after_verify(const Session& s, const verify::VerifiedDrop& verified) {
   return findings.empty() ? Status{} : s.state().add_findings(verified.id(), findings);
 }
 
-// Diff and verdict: the policy is read (and validated) before either runs, so a malformed
+// Diff, test and verdict: the policy is read (and validated) before any runs, so a malformed
 // policy evaluates nothing and leaves the drop where it was.
 Status judge(const Session& s,
              const unpack::UnpackedDrop& unpacked,
@@ -172,8 +172,12 @@ Status judge(const Session& s,
              bool& ran) {
   ECLUSE_TRY(policy, policy::load_policy(s.ws().root() / policy::k_policy_file));
   ECLUSE_TRY(diffed, detail::diff_stage(s, unpacked, policy, opts.baseline, ran));
-  if (diffed) {
-    ECLUSE_CHECK(detail::policy_stage(s, *diffed, policy, ran));
+  if (!diffed) {
+    return {};
+  }
+  ECLUSE_TRY(tested, detail::test_stage(s, *diffed, policy, ran));
+  if (tested) {
+    ECLUSE_CHECK(detail::policy_stage(s, *tested, policy, ran));
   }
   return {};
 }

@@ -11,6 +11,7 @@ namespace ecluse::pipeline::detail {
 namespace {
 
 const StageSpec k_diff{"diff", DropState::unpacked, DropState::diffed};
+const StageSpec k_test{"test", DropState::diffed, DropState::tested};
 
 Result<store::DropRecord> record(const Session& s, const std::string& id) {
   ECLUSE_TRY(d, s.state().get_drop(id));
@@ -98,12 +99,41 @@ Result<std::optional<diff::DiffedDrop>> diff_stage(const Session& s,
       });
 }
 
+Result<std::optional<sandbox::TestedDrop>> test_stage(const Session& s,
+                                                      const diff::DiffedDrop& diffed,
+                                                      const policy::LoadedPolicy& policy,
+                                                      bool& ran) {
+  const auto& actions = policy.policy.actions;
+  const auto not_run = actions.find(std::string(reason::k_test_not_run.code));
+  const sandbox::Context tctx{
+      s.ws(), s.objects(), not_run != actions.end() && not_run->second == policy::Action::allow};
+  return run_stage<sandbox::TestedDrop>(
+      s,
+      diffed.id(),
+      k_test,
+      [&] {
+        ran = true;
+        auto r = sandbox::run_suite(tctx, diffed);
+        if (r.out && !r.findings.empty()) {
+          if (auto stored = s.state().add_findings(diffed.id(), r.findings); !stored) {
+            return StageRun<sandbox::TestedDrop>{fail(stored.error()), std::move(r.evidence)};
+          }
+        }
+        return StageRun<sandbox::TestedDrop>{std::move(r.out), std::move(r.evidence)};
+      },
+      [&]() -> Result<sandbox::TestedDrop> {
+        ECLUSE_TRY(evidence, stage_evidence(s, diffed.id(), k_test.name));
+        return sandbox::reload(tctx, diffed, std::move(evidence));
+      });
+}
+
 Status policy_stage(const Session& s,
-                    const diff::DiffedDrop& diffed,
+                    const sandbox::TestedDrop& tested,
                     const policy::LoadedPolicy& policy,
                     bool& ran) {
-  ECLUSE_TRY(d, record(s, diffed.id()));
-  if (d.state == DropState::diffed) {
+  const auto& diffed = tested.diffed();
+  ECLUSE_TRY(d, record(s, tested.id()));
+  if (d.state == DropState::tested) {
     ran = true;
     ECLUSE_TRY(findings, s.state().findings(d.id));
     const auto v =

@@ -4,6 +4,7 @@
 #include <ecluse/diff/diff.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/policy/policy.hpp>
+#include <ecluse/sandbox/sandbox.hpp>
 
 #include <optional>
 #include <string>
@@ -18,10 +19,18 @@ Result<std::optional<diff::DiffedDrop>> diff_stage(const Session& s,
                                                    const std::string& baseline,
                                                    bool& ran);
 
-// The policy verdict of a diffed drop: rejected, held or approved (ran = true when decided
+// The test stage of a diffed drop: run (ran = true) or reloaded; nullopt when rejected. An
+// environment that cannot run the sandbox leaves the drop diffed (sandbox.*), unless the
+// policy says test.not_run: allow.
+Result<std::optional<sandbox::TestedDrop>> test_stage(const Session& s,
+                                                      const diff::DiffedDrop& diffed,
+                                                      const policy::LoadedPolicy& policy,
+                                                      bool& ran);
+
+// The policy verdict of a tested drop: rejected, held or approved (ran = true when decided
 // now), then the drop's report is written.
 Status policy_stage(const Session& s,
-                    const diff::DiffedDrop& diffed,
+                    const sandbox::TestedDrop& tested,
                     const policy::LoadedPolicy& policy,
                     bool& ran);
 

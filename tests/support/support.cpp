@@ -1,8 +1,10 @@
 // Test-only helpers.
 #include "support.hpp"
 
+#include <ecluse/core/fs.hpp>
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/policy/policy.hpp>
+#include <ecluse/sandbox/profile.hpp>
 #include <ecluse/trust/trust_store.hpp>
 
 #include <doctest/doctest.h>
@@ -105,10 +107,20 @@ std::optional<std::string> acme_signature(const std::string& drop_json) {
   return pki::sign_cms(drop_json, p.leaf, {p.intermediate.cert});
 }
 
+json::Json test_policy() {
+  auto doc = policy::default_policy_json();
+  doc["actions"]["test.no_suite"] = "allow";
+  return doc;
+}
+
 TestWorkspace::TestWorkspace() {
   auto ws = workspace::init(dir / "ws");
   REQUIRE(ws.has_value());
-  REQUIRE(policy::write_default(ws->root()).has_value());
+  REQUIRE(fs::write_file_atomic(ws->root() / policy::k_policy_file,
+                                json::dump_pretty(test_policy()),
+                                reason::k_workspace_io)
+              .has_value());
+  REQUIRE(sandbox::write_defaults(ws->root() / sandbox::k_sandbox_dir).has_value());
   auto opened = pipeline::Session::open(std::move(*ws), clock, "test");
   REQUIRE(opened.has_value());
   session = std::make_unique<pipeline::Session>(std::move(*opened));

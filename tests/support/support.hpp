@@ -107,6 +107,10 @@ struct DropBuilder {
 
 // A workspace in a temporary directory with an open session on a fixed clock, trusting acme's
 // root for vendor "acme".
+// The policy TestWorkspace writes: the default, but a drop without a test suite passes (the unit
+// tests' products have none; sandbox tests write their own suites and policies).
+json::Json test_policy();
+
 struct TestWorkspace {
   TempDir dir;
   FixedClock clock{test_now()};

@@ -166,6 +166,23 @@ inline constexpr Reason k_diff_bad_baseline{"diff.bad_baseline", Errc::invalid_a
 // Human review of held drops.
 inline constexpr Reason k_review_rejected{"review.rejected", Errc::rejected, "an engineer rejected the held drop"};
 inline constexpr Reason k_review_not_held{"review.not_held", Errc::failed_precondition, "the drop is not waiting for review"};
+// Sandbox testing (stage 5): findings the policy judges, and environment errors.
+inline constexpr Reason k_test_no_suite{"test.no_suite", Errc::rejected, "the product has no test suite in the workspace's sandbox/suites/ (finding)"};
+inline constexpr Reason k_test_failed{"test.failed", Errc::rejected, "a suite command exited with another status than the suite expects, or was killed (finding)"};
+inline constexpr Reason k_test_timeout{"test.timeout", Errc::rejected, "a suite command ran past its wall-clock limit: its whole process tree was killed (finding)"};
+inline constexpr Reason k_test_fails_in_future{"test.fails_in_future", Errc::rejected, "a suite command passes now but fails with the clock shifted forward: a time bomb or an expiring licence (finding)"};
+inline constexpr Reason k_test_egress_attempt{"test.egress_attempt", Errc::rejected, "code under test tried to resolve a name or open a connection (recorded in the sandbox's own network namespace; nothing left the machine) (finding)"};
+inline constexpr Reason k_test_output_truncated{"test.output_truncated", Errc::rejected, "a suite command wrote more output than the profile's cap: the rest was discarded (finding)"};
+inline constexpr Reason k_test_not_run{"test.not_run", Errc::rejected, "the sandbox could not run here and the policy allows drops untested (test.not_run: allow) (finding)"};
+inline constexpr Reason k_sandbox_bwrap_missing{"sandbox.bwrap_missing", Errc::unavailable, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, then retry"};
+inline constexpr Reason k_sandbox_userns_unavailable{"sandbox.userns_unavailable", Errc::unavailable, "user namespaces are unavailable (kernel.unprivileged_userns_clone, user.max_user_namespaces, a container policy): enable them, then retry"};
+inline constexpr Reason k_sandbox_seccomp_unsupported{"sandbox.seccomp_unsupported", Errc::unavailable, "the kernel has no seccomp filter support (CONFIG_SECCOMP_FILTER): the sandbox refuses to run without it"};
+inline constexpr Reason k_sandbox_faketime_missing{"sandbox.faketime_missing", Errc::unavailable, "libfaketime is not installed (apt-get install faketime): the time-shifted run cannot happen"};
+inline constexpr Reason k_sandbox_egress_unavailable{"sandbox.egress_unavailable", Errc::unavailable, "the sandbox's network namespace cannot be observed (needs root: CAP_SYS_ADMIN and CAP_NET_ADMIN): egress would go unrecorded, so nothing runs"};
+inline constexpr Reason k_sandbox_no_process_limit{"sandbox.no_process_limit", Errc::unavailable, "no way to cap the sandbox's processes here (running as root without a writable pids cgroup): mount the pids controller, then retry"};
+inline constexpr Reason k_sandbox_failed{"sandbox.failed", Errc::unavailable, "the sandbox could not be started or observed (bwrap, a pipe, the network namespace): the message says which"};
+inline constexpr Reason k_sandbox_bad_profile{"sandbox.bad_profile", Errc::invalid_argument, "a sandbox profile is malformed or a field is out of range (the message names it): nothing ran"};
+inline constexpr Reason k_sandbox_bad_suite{"sandbox.bad_suite", Errc::invalid_argument, "a test suite manifest is malformed (the message names the field): nothing ran"};
 // Trust store and downgrade decisions (operator side: never the vendor's fault).
 inline constexpr Reason k_trust_broken{"trust.store_broken", Errc::unavailable, "the workspace trust store is unreadable or damaged (root, CRL, key or vendor.json): fix it, then retry"};
 inline constexpr Reason k_trust_root_expired{"trust.root_expired", Errc::unavailable, "the root pinned for the vendor is expired (or not yet valid): pin the vendor's current root, then retry"};

@@ -79,12 +79,12 @@ TEST_CASE("intake: a complete drop is copied into quarantine and recorded, then 
   CHECK(ecluse::test::read_file(evidence_dir / "drop.json.sig")
         == ecluse::test::read_file(dir / "drop.json.sig"));
   const auto stages = w.s().state().stage_results(out.drop.id).value();
-  REQUIRE(stages.size() == 5);  // intake, verify, unpack, diff, policy
+  REQUIRE(stages.size() == 6);  // intake, verify, unpack, diff, test, policy
   CHECK(stages[0].stage == "intake");
   CHECK(stages[0].evidence["artifacts"].size() == 2);
   CHECK(stages[0].evidence["signature"]["size"].get<std::size_t>() > 0);
   const auto entries = w.s().journal().entries().value();
-  CHECK(entries[entries.size() - 5]["event"] == "intake.received");
+  CHECK(entries[entries.size() - 6]["event"] == "intake.received");
   CHECK(std::distance(std::filesystem::directory_iterator(w.dir / "ws" / "quarantine" / "tmp"), {})
         == 0);
 }

@@ -94,7 +94,7 @@ TEST_CASE("pipeline::ingest of a byte-identical drop.json is a replay that does 
   CHECK(events(w, "verify.done") == 1);
   CHECK(events(w, "unpack.done") == 1);
   CHECK(events(w, "intake.replay") == 1);
-  CHECK(w.s().state().stage_results(first.drop.id).value().size() == 5);
+  CHECK(w.s().state().stage_results(first.drop.id).value().size() == 6);
   CHECK(without_journal(w.quarantine_snapshot()) == without_journal(before));
 }
 

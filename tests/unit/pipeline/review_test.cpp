@@ -23,7 +23,7 @@ struct Fixture {
   [[nodiscard]] std::filesystem::path ws() const { return w.dir.path() / "ws"; }
 
   void set_policy(const std::function<void(Json&)>& edit) const {
-    auto doc = ecluse::policy::default_policy_json();
+    auto doc = ecluse::test::test_policy();
     edit(doc);
     ecluse::test::write_file(ws() / "policy.json", doc.dump());
   }

@@ -163,12 +163,13 @@ TEST_CASE("store::StateStore approve counts distinct names and moves held → ap
   SUBCASE("two names needed; a repeat counts once") {
     for (const auto& [stage, to] : {std::pair{"verify", DropState::verified},
                                     std::pair{"unpack", DropState::unpacked},
-                                    std::pair{"diff", DropState::diffed}}) {
+                                    std::pair{"diff", DropState::diffed},
+                                    std::pair{"test", DropState::tested}}) {
       const auto from = f.st->get_drop("d1").value()->state;
       REQUIRE(f.st->commit_stage("d1", from, result(stage, to)).has_value());
     }
     REQUIRE(
-        f.st->commit_stage("d1", DropState::diffed, result("policy", DropState::held)).has_value());
+        f.st->commit_stage("d1", DropState::tested, result("policy", DropState::held)).has_value());
     CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
     CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
     CHECK(f.st->get_drop("d1").value()->state == DropState::held);
@@ -185,6 +186,7 @@ TEST_CASE("store::StateStore approve counts distinct names and moves held → ap
     for (const auto& [stage, to] : {std::pair{"verify", DropState::verified},
                                     std::pair{"unpack", DropState::unpacked},
                                     std::pair{"diff", DropState::diffed},
+                                    std::pair{"test", DropState::tested},
                                     std::pair{"policy", DropState::held}}) {
       const auto from = f.st->get_drop("d1").value()->state;
       REQUIRE(f.st->commit_stage("d1", from, result(stage, to)).has_value());

@@ -1,0 +1,103 @@
+// Turning suite results into findings; the policy (not this file) decides what they mean.
+#include "findings.hpp"
+
+#include <set>
+
+namespace ecluse::sandbox::detail {
+
+namespace {
+
+store::Finding finding(const Reason& r,
+                       std::string severity,
+                       const std::string& item,
+                       std::string detail) {
+  return store::Finding{"test", std::string(r.code), std::move(severity), item, std::move(detail)};
+}
+
+std::string how_it_ended(const CommandResult& r) {
+  if (r.timed_out) {
+    return "was killed at the wall-clock limit";
+  }
+  if (r.term_signal != 0) {
+    return "was killed by signal " + std::to_string(r.term_signal);
+  }
+  return "exited " + std::to_string(r.exit_code);
+}
+
+// "tcp connect 10.1.2.3:443", "dns query phone.example.com (A)", "udp 8.8.8.8:123".
+std::string describe(const json::Json& a) {
+  const auto kind = a.value("kind", std::string());
+  const auto count = a.value("count", std::uint64_t{1});
+  std::string text;
+  if (kind == "dns") {
+    text = "dns query " + a.value("name", std::string()) + " (" + a.value("qtype", std::string())
+           + ")";
+  } else {
+    const auto addr = a.value("address", std::string());
+    const auto shown = addr.find(':') != std::string::npos ? "[" + addr + "]" : addr;
+    text = a.value("protocol", std::string()) + " " + (kind == "connect" ? "connect " : "") + shown
+           + (kind == "icmp" ? "" : ":" + std::to_string(a.value("port", 0)));
+  }
+  return count > 1 ? text + " (" + std::to_string(count) + " times)" : text;
+}
+
+void egress_findings(const CommandOutcome& o, std::vector<store::Finding>& out) {
+  std::set<std::string> seen;
+  auto add = [&](const CommandResult& r, const char* when) {
+    for (const auto& a : r.egress) {
+      auto text = describe(a);
+      auto key = a;
+      key.erase("count");
+      if (seen.insert(json::dump_line(key)).second) {
+        out.push_back(finding(reason::k_test_egress_attempt,
+                              "high",
+                              o.command.name,
+                              std::move(text) + " " + when + "; refused in the sandbox"));
+      }
+    }
+  };
+  add(o.now, "(real clock)");
+  if (o.shifted) {
+    add(*o.shifted, "(shifted clock)");
+  }
+}
+
+}  // namespace
+
+bool passed(const TestCommand& c, const CommandResult& r) {
+  return !r.timed_out && r.term_signal == 0 && r.exit_code == c.expect_exit;
+}
+
+std::vector<store::Finding> findings_of(const std::vector<CommandOutcome>& outcomes,
+                                        std::int32_t shift_days) {
+  std::vector<store::Finding> out;
+  for (const auto& o : outcomes) {
+    const auto& name = o.command.name;
+    const auto expect = " (expected exit " + std::to_string(o.command.expect_exit) + ")";
+    if (o.now.timed_out) {
+      out.push_back(finding(reason::k_test_timeout, "high", name, how_it_ended(o.now)));
+    } else if (!passed(o.command, o.now)) {
+      out.push_back(finding(reason::k_test_failed, "high", name, how_it_ended(o.now) + expect));
+    } else if (o.shifted && !passed(o.command, *o.shifted)) {
+      out.push_back(finding(reason::k_test_fails_in_future,
+                            "high",
+                            name,
+                            "passes now but " + how_it_ended(*o.shifted) + " with the clock "
+                                + std::to_string(shift_days) + " days ahead" + expect));
+    }
+    egress_findings(o, out);
+    const bool cut = o.now.stdout_bytes > o.now.stdout_head.size()
+                     || o.now.stderr_bytes > o.now.stderr_head.size();
+    if (cut) {
+      out.push_back(finding(reason::k_test_output_truncated,
+                            "info",
+                            name,
+                            std::to_string(o.now.stdout_bytes) + " bytes on stdout and "
+                                + std::to_string(o.now.stderr_bytes) + " on stderr: only the first "
+                                + std::to_string(o.now.stdout_head.size()) + " kept"));
+    }
+  }
+  return out;
+}
+
+}  // namespace ecluse::sandbox::detail
