@@ -12,14 +12,22 @@ using ecluse::DropState;
 namespace {
 
 const std::set<std::pair<DropState, DropState>> k_legal{
-    {DropState::received, DropState::verified},   {DropState::verified, DropState::unpacked},
-    {DropState::unpacked, DropState::diffed},     {DropState::diffed, DropState::tested},
-    {DropState::tested, DropState::held},         {DropState::tested, DropState::approved},
-    {DropState::held, DropState::approved},       {DropState::approved, DropState::signed_off},
-    {DropState::signed_off, DropState::promoted}, {DropState::received, DropState::rejected},
-    {DropState::verified, DropState::rejected},   {DropState::unpacked, DropState::rejected},
-    {DropState::diffed, DropState::rejected},     {DropState::tested, DropState::rejected},
-    {DropState::held, DropState::rejected},       {DropState::approved, DropState::rejected},
+    {DropState::received, DropState::verified},
+    {DropState::verified, DropState::unpacked},
+    {DropState::unpacked, DropState::diffed},
+    {DropState::diffed, DropState::tested},
+    {DropState::tested, DropState::held},
+    {DropState::tested, DropState::approved},
+    {DropState::held, DropState::approved},
+    {DropState::approved, DropState::signed_off},
+    {DropState::signed_off, DropState::promoted},
+    {DropState::received, DropState::rejected},
+    {DropState::verified, DropState::rejected},
+    {DropState::unpacked, DropState::rejected},
+    {DropState::diffed, DropState::rejected},
+    {DropState::tested, DropState::rejected},
+    {DropState::held, DropState::rejected},
+    {DropState::approved, DropState::rejected},
     {DropState::signed_off, DropState::rejected},
 };
 
