@@ -142,7 +142,9 @@ Status add_routes(unsigned lo_index, pid_t pid) {
 
 // A packet socket bound to lo, created in (and so forever bound to) the current namespace.
 Result<fs::UniqueFd> open_capture(unsigned lo_index, pid_t pid) {
-  fs::UniqueFd sock(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+  // Protocol 0 registers no packet hook until bind: registering one for every device and then
+  // moving it to lo would cost an RCU grace period (synchronize_net) on every run.
+  fs::UniqueFd sock(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock.valid()) {
     return namespace_failure(
         "cannot open a packet socket in the sandbox's network namespace", pid, errno);
@@ -299,6 +301,17 @@ void EgressRecorder::State::capture() noexcept {
   }
 }
 
+// Closing a packet socket waits for an RCU grace period (packet_release: synchronize_net), a
+// few milliseconds that nothing here needs to wait for: the socket is closed on a thread of its
+// own (or here, when no thread can be started).
+void close_later(fs::UniqueFd fd) noexcept {
+  try {
+    std::thread([f = std::move(fd)]() mutable { f = fs::UniqueFd(); }).detach();
+  } catch (...) {
+    // fd was not moved into a thread that started: it closes here, on return.
+  }
+}
+
 // Stops the thread, drains what the socket still holds, reads the kernel's drop count.
 void EgressRecorder::State::halt() noexcept {
   if (stopped) {
@@ -325,7 +338,7 @@ void EgressRecorder::State::halt() noexcept {
     log.dropped += stats.tp_drops;
   }
   log.dropped += lost.exchange(0);
-  socket = fs::UniqueFd();
+  close_later(std::move(socket));
   stop_event = fs::UniqueFd();
 }
 

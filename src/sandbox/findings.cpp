@@ -62,6 +62,31 @@ void egress_findings(const CommandOutcome& o, std::vector<store::Finding>& out) 
   }
 }
 
+// "stdout: 20000000 bytes, 65536 kept" for each stream a run cut, either run.
+std::string cut_streams(const CommandResult& r, const char* when) {
+  std::string text;
+  auto add = [&](const char* stream, std::uint64_t bytes, std::size_t kept) {
+    if (bytes > kept) {
+      text += std::string(text.empty() ? "" : "; ") + stream + " " + when + ": "
+              + std::to_string(bytes) + " bytes, the first " + std::to_string(kept) + " kept";
+    }
+  };
+  add("stdout", r.stdout_bytes, r.stdout_head.size());
+  add("stderr", r.stderr_bytes, r.stderr_head.size());
+  return text;
+}
+
+void truncation_finding(const CommandOutcome& o, std::vector<store::Finding>& out) {
+  auto text = cut_streams(o.now, "(real clock)");
+  if (o.shifted) {
+    const auto later = cut_streams(*o.shifted, "(shifted clock)");
+    text += text.empty() || later.empty() ? later : "; " + later;
+  }
+  if (!text.empty()) {
+    out.push_back(finding(reason::k_test_output_truncated, "info", o.command.name, text));
+  }
+}
+
 }  // namespace
 
 bool passed(const TestCommand& c, const CommandResult& r) {
@@ -86,16 +111,7 @@ std::vector<store::Finding> findings_of(const std::vector<CommandOutcome>& outco
                                 + std::to_string(shift_days) + " days ahead" + expect));
     }
     egress_findings(o, out);
-    const bool cut = o.now.stdout_bytes > o.now.stdout_head.size()
-                     || o.now.stderr_bytes > o.now.stderr_head.size();
-    if (cut) {
-      out.push_back(finding(reason::k_test_output_truncated,
-                            "info",
-                            name,
-                            std::to_string(o.now.stdout_bytes) + " bytes on stdout and "
-                                + std::to_string(o.now.stderr_bytes) + " on stderr: only the first "
-                                + std::to_string(o.now.stdout_head.size()) + " kept"));
-    }
+    truncation_finding(o, out);
   }
   return out;
 }

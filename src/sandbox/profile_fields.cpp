@@ -115,8 +115,8 @@ Status parse_limits(const json::Json& j, Limits& limits) {
     if (f == k_limit_fields.end()) {
       return invalid("limits." + key, "unknown limit");
     }
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() < f->min
-        || value.get<std::uint64_t>() > f->max) {
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0
+        || value.get<std::uint64_t>() < f->min || value.get<std::uint64_t>() > f->max) {
       return invalid("limits." + key,
                      "must be a whole number from " + std::to_string(f->min) + " to "
                          + std::to_string(f->max));

@@ -166,12 +166,57 @@ CommandResult result_of(const ProcessResult& pr, RunState& st) {
   return r;
 }
 
+// Host places no bind may reach, however a profile names them: a runtime directory or /etc file
+// that resolves (through symlinks, e.g. /var/run → /run) into one of these, or /etc secrets.
+bool forbidden_source(const std::string& resolved) {
+  static constexpr std::array<std::string_view, 12> k_never{"/run",
+                                                            "/proc",
+                                                            "/sys",
+                                                            "/dev",
+                                                            "/root",
+                                                            "/home",
+                                                            "/etc/shadow",
+                                                            "/etc/gshadow",
+                                                            "/etc/sudoers",
+                                                            "/etc/ssh",
+                                                            "/etc/ssl/private",
+                                                            "/var/lib/ecluse"};
+  const std::string_view r = resolved;
+  return r == "/" || std::any_of(k_never.begin(), k_never.end(), [&](std::string_view n) {
+           return r == n
+                  || (r.size() > n.size() && r.substr(0, n.size()) == n && r[n.size()] == '/');
+         });
+}
+
+// Every bind source of the profile, resolved on this host, checked against forbidden_source.
+Status check_sources(const Profile& p, const std::filesystem::path& workspace_root) {
+  std::vector<std::string> sources = p.runtime;
+  sources.insert(sources.end(), p.etc.begin(), p.etc.end());
+  for (const auto& s : sources) {
+    std::error_code ec;
+    const auto resolved = std::filesystem::weakly_canonical(s, ec).string();
+    const auto ws = std::filesystem::weakly_canonical(workspace_root, ec).string();
+    const bool in_workspace =
+        !ws.empty()
+        && (resolved == ws || resolved.rfind(ws + "/", 0) == 0 || ws.rfind(resolved + "/", 0) == 0);
+    if (!ec && (forbidden_source(resolved) || in_workspace)) {
+      return fail(reason::k_sandbox_bad_profile,
+                  "profile " + p.name + ": '" + s + "' resolves to " + resolved
+                      + ", which the sandbox may never see (sockets, secrets, the workspace)",
+                  s);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Sandbox> Sandbox::prepare(Environment env,
                                  Profile profile,
                                  std::filesystem::path drop_dir,
-                                 const std::filesystem::path& run_dir) {
+                                 const std::filesystem::path& run_dir,
+                                 const std::filesystem::path& protect) {
+  ECLUSE_CHECK(check_sources(profile, protect.empty() ? run_dir : protect));
   const auto etc = run_dir / "etc";
   ECLUSE_CHECK(fs::make_dirs(etc, reason::k_sandbox_failed));
   for (const auto& [name, content] : generated_etc()) {

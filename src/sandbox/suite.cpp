@@ -70,8 +70,8 @@ Status parse_command_field(const std::string& key,
     }
     c.expect_exit = value.get<int>();
   } else if (key == "wall_seconds") {
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1
-        || value.get<std::uint64_t>() > 86400) {
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0
+        || value.get<std::uint64_t>() < 1 || value.get<std::uint64_t>() > 86400) {
       return invalid(suite, at + ".wall_seconds", "must be a whole number from 1 to 86400");
     }
     c.wall_seconds = value.get<std::uint32_t>();

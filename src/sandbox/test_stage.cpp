@@ -179,7 +179,8 @@ Result<TestRun> run_tested(const Context& ctx,
                            const Environment& env) {
   ECLUSE_TRY(dir, RunDir::create(ctx.ws, drop.id()));
   ECLUSE_CHECK(materialise_drop(drop.unpacked().tree(), ctx.objects, dir.path() / "drop"));
-  ECLUSE_TRY(sb, Sandbox::prepare(env, profile.profile, dir.path() / "drop", dir.path()));
+  ECLUSE_TRY(
+      sb, Sandbox::prepare(env, profile.profile, dir.path() / "drop", dir.path(), ctx.ws.root()));
   ECLUSE_TRY(run, run_commands(ctx, sb, suite, drop.id()));
   TestRun r{fail(reason::k_internal, "test did not run"), json::Json::object(), {}};
   r.findings = detail::findings_of(run.outcomes, profile.profile.time_shift_days);

@@ -56,11 +56,15 @@ struct CommandResult {
 class Sandbox {
  public:
   // A sandbox for one drop: run_dir (created, emptied by the caller) receives the generated
-  // /etc files; drop_dir (the materialised drop) is bound read-only at /drop.
+  // /etc files; drop_dir (the materialised drop) is bound read-only at /drop. Every runtime and
+  // /etc source is resolved on this host first: one that reaches sockets (/run), kernel
+  // interfaces, secrets (/etc/shadow, /etc/ssh, /root, /home) or the protected directory
+  // (the workspace; run_dir when empty) is sandbox.bad_profile.
   static Result<Sandbox> prepare(Environment env,
                                  Profile profile,
                                  std::filesystem::path drop_dir,
-                                 const std::filesystem::path& run_dir);
+                                 const std::filesystem::path& run_dir,
+                                 const std::filesystem::path& protect = {});
 
   // Runs argv (argv[0] absolute, inside the sandbox) with the clock shift_days ahead (0: the
   // real clock) and at most wall_seconds (0: the profile's limit; never above it).

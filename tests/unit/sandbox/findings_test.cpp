@@ -302,7 +302,7 @@ TEST_CASE("sandbox::detail::findings_of reports output cut at the profile's cap"
     CHECK(f[0].code == "test.output_truncated");
     CHECK(f[0].severity == "info");
     CHECK(f[0].item == "version");
-    CHECK(contains(f[0].detail, "4096 bytes on stdout"));
+    CHECK(f[0].detail == "stdout (real clock): 4096 bytes, the first 16 kept");
     check_stage(f);
   }
   SUBCASE("stderr cut: test.output_truncated") {
@@ -312,7 +312,17 @@ TEST_CASE("sandbox::detail::findings_of reports output cut at the profile's cap"
     const auto f = findings_of({outcome(c, r)}, 0);
     REQUIRE(f.size() == 1);
     CHECK(f[0].code == "test.output_truncated");
-    CHECK(contains(f[0].detail, "10 on stderr"));
+    CHECK(f[0].detail == "stderr (real clock): 10 bytes, the first 3 kept");
+  }
+  SUBCASE("cut only in the shifted run: still reported, naming the run") {
+    auto later = exited(0);
+    later.stdout_bytes = 70000;
+    later.stdout_head = std::string(100, 'y');
+    auto o = outcome(c, exited(0));
+    o.shifted = later;
+    const auto f = findings_of({o}, 400);
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].detail == "stdout (shifted clock): 70000 bytes, the first 100 kept");
   }
   SUBCASE("all output kept: no finding") {
     auto r = exited(0);

@@ -3,6 +3,7 @@
 #include <ecluse/core/json.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/sandbox/profile.hpp>
+#include <ecluse/sandbox/run.hpp>
 
 #include <doctest/doctest.h>
 
@@ -967,4 +968,44 @@ TEST_CASE("sandbox::write_defaults writes the shipped files once and never over 
   auto loaded = ecluse::sandbox::load_suite(dir, "cloud-agent");
   REQUIRE(loaded.has_value());
   CHECK(loaded->has_value());
+}
+
+TEST_CASE(
+    "sandbox::Sandbox::prepare refuses binds that resolve to sockets, secrets or the workspace") {
+  const ecluse::test::TempDir t;
+  const auto try_runtime = [&](const std::vector<std::string>& runtime,
+                               const std::vector<std::string>& etc) {
+    ecluse::sandbox::Profile p;
+    p.name = "hostile";
+    p.runtime = runtime;
+    p.etc = etc;
+    return ecluse::sandbox::Sandbox::prepare({}, p, t / "drop", t / "run", t.path());
+  };
+  SUBCASE("a symlink into /run") {
+    std::filesystem::create_directory_symlink("/run", t / "to-run");
+    const auto r = try_runtime({"/usr", (t / "to-run").string()}, {});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().reason == "sandbox.bad_profile");
+    CHECK(r.error().message.find("resolves to /run") != std::string::npos);
+  }
+  SUBCASE("/etc secrets") {
+    for (const std::string f : {"/etc/shadow", "/etc/ssh/ssh_host_ed25519_key", "/etc/gshadow"}) {
+      CAPTURE(f);
+      const auto r = try_runtime({"/usr"}, {f});
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().reason == "sandbox.bad_profile");
+    }
+  }
+  SUBCASE("the workspace, or a directory holding it") {
+    for (const auto& dir : {t.path().string(), t.path().parent_path().string()}) {
+      CAPTURE(dir);
+      const auto r = try_runtime({dir}, {});
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().reason == "sandbox.bad_profile");
+    }
+  }
+  SUBCASE("the shipped runtime is fine") {
+    CHECK(
+        try_runtime({"/usr", "/bin", "/lib", "/lib64", "/sbin"}, {"/etc/ld.so.cache"}).has_value());
+  }
 }
