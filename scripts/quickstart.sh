@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds ecluse, then runs it end to end on an embedded default: a temporary workspace, a
 # generated demo vendor CA pinned in the workspace trust store and a signed demo drop, ingested
-# through every stage that exists (intake, verify, unpack, diff, policy verdict), held for its new
-# executable and endpoint and approved by a demo engineer; then a second release diffed against
-# the first; then a tampered copy of the drop, rejected.
+# through every stage that exists (intake, verify, unpack, diff, sandboxed tests, policy
+# verdict), held for its new executable and endpoint, the phone-home its self-test attempts and
+# the licence that stops working in the future, and approved by a demo engineer; then a second
+# release diffed against the first; then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +29,24 @@ echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, dr
 echo "== pin the vendor's root in the workspace trust store"
 "$ecluse" --workspace "$ws" trust add-vendor acme --root "$work/demo/vendor/root.pem"
 "$ecluse" --workspace "$ws" trust list
-echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack; diff; policy)"
+echo "== can this machine run the test sandbox?"
+"$ecluse" --workspace "$ws" sandbox check
+echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack; diff;"
+echo "   test: the product's suite in the sandbox, now and 400 days ahead; policy)"
 "$ecluse" --workspace "$ws" ingest --incoming
 echo "== what verify checked"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage verify/,/^  version/p'
 echo "== what unpack found (every archive taken apart into the content store, tree manifest kept)"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage unpack/,/^  stored/p'
+echo "== what the sandbox saw (no network: every attempt recorded; the clock shifted 400 days)"
+"$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage test/,/^stage policy/p' \
+  | sed '$d'
+for code in test.egress_attempt test.fails_in_future; do
+  if ! "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | grep -q "finding .* $code "; then
+    echo "quickstart: the sandbox did not report $code for the demo agent" >&2
+    exit 1
+  fi
+done
 echo "== what changed, and should I worry? (a first release: everything is new)"
 "$ecluse" --workspace "$ws" diff acme/cloud-agent/1.0.0
 echo "== what waits for whom"

@@ -121,6 +121,39 @@ std::string unpack_text(const json::Json& e) {
   return text;
 }
 
+// The test stage's evidence as a person reads it.
+std::string test_text(const json::Json& e) {
+  if (!e.contains("document") || !e.at("document").is_object()) {
+    return {};
+  }
+  const auto& prof = e.value("profile", json::Json::object());
+  std::string text =
+      "  profile    " + str(prof, "name") + " (" + str(prof, "sha256").substr(0, 12) + ")\n";
+  if (!e.value("ran", false)) {
+    return text + "  not run    "
+           + (e.value("suite", json::Json()).is_null() ? "no suite for the product"
+                                                       : "the sandbox could not run here")
+           + "\n  results    " + str(e.at("document"), "file") + "\n";
+  }
+  const auto& suite = e.value("suite", json::Json::object());
+  const auto& sum = e.value("summary", json::Json::object());
+  const auto num = [&](const char* key) {
+    return std::to_string(sum.value(key, 0));
+  };
+  const auto shift = e.value("time_shift_days", 0);
+  text += "  suite      " + str(suite, "name") + " (" + str(suite, "sha256").substr(0, 12) + ")\n"
+          + "  sandbox    " + str(e.value("environment", json::Json::object()), "bwrap")
+          + ", processes capped by "
+          + str(e.value("environment", json::Json::object()), "process_cap") + "\n"
+          + "  ran        " + num("commands") + " commands, real clock"
+          + (shift > 0 ? " and +" + std::to_string(shift) + " days" : std::string()) + ": "
+          + num("passed") + " passed, " + num("failed") + " failed, " + num("fails_in_future")
+          + " failing in the future, " + num("egress_attempts") + " egress attempts\n"
+          + "  results    " + str(e.at("document"), "file") + " sha256 "
+          + str(e.at("document"), "sha256") + ", outputs in test-output/\n";
+  return text;
+}
+
 // Held drops with what they wait for: approvals required, granted (by whom), still needed.
 Result<json::Json> waiting_reviews(const pipeline::Session& s,
                                    const std::vector<store::DropRecord>& drops) {
@@ -250,6 +283,7 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
             + st.committed_at + "\n";
     const auto summary = st.stage == "verify"   ? verify_text(st.evidence)
                          : st.stage == "unpack" ? unpack_text(st.evidence)
+                         : st.stage == "test"   ? test_text(st.evidence)
                                                 : std::string();
     text += summary.empty() ? json::dump_pretty(st.evidence) + "\n" : summary;
   }

@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
   add_approve(app, g, action);
   add_reject(app, g, action);
   add_policy(app, g, action);
+  add_sandbox(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);

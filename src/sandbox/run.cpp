@@ -270,6 +270,12 @@ Result<CommandResult> Sandbox::run(const std::vector<std::string>& argv,
   return result_of(pr, st);
 }
 
+std::vector<std::string> explain_argv(const Profile& profile,
+                                      const std::vector<std::string>& argv,
+                                      std::int32_t shift_days) {
+  return bwrap_argv(ArgvInputs{profile, "RUN/drop", "RUN/etc", "LIBFAKETIME", shift_days, argv});
+}
+
 json::Json to_json(const CommandResult& r) {
   auto digest = [](const std::string& s) {
     auto d = crypto::sha256(s);

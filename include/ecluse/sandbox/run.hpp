@@ -93,6 +93,12 @@ class Sandbox {
   std::string m_etc_dir;
 };
 
+// The bwrap arguments a command of this profile runs under, with RUN standing for the run
+// directory and LIBFAKETIME for libfaketime (ecluse sandbox explain). Pure.
+std::vector<std::string> explain_argv(const Profile& profile,
+                                      const std::vector<std::string>& argv,
+                                      std::int32_t shift_days);
+
 // The evidence form of a command result (digests of the outputs, not the outputs).
 json::Json to_json(const CommandResult& r);
 
