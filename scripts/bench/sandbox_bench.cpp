@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / "ecluse-bench-sandbox";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "drop");
-  auto sb = ecluse::sandbox::Sandbox::prepare(*env, *profile, dir / "drop", dir / "run");
+  auto sb = ecluse::sandbox::Sandbox::prepare(*env, *profile, dir / "drop");
   if (!sb) {
     std::fprintf(stderr, "%s\n", sb.error().to_string().c_str());
     return 3;

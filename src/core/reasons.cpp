@@ -171,7 +171,6 @@ std::span<const Reason* const> all_reasons() {
       &k_sandbox_seccomp_unsupported,
       &k_sandbox_faketime_missing,
       &k_sandbox_egress_unavailable,
-      &k_sandbox_no_process_limit,
       &k_sandbox_failed,
       &k_sandbox_bad_profile,
       &k_sandbox_bad_suite,

@@ -26,8 +26,9 @@ void isolation(Args& a) {
   add(a, {"--hostname", "ecluse-sandbox"});
 }
 
-// The file system: a read-only runtime and drop, generated /etc files, private /proc and /dev,
-// size-capped scratch space, then the root made read-only.
+// The file system: a read-only runtime and drop (by descriptor: bwrap runs unprivileged and
+// need not reach the workspace by path), generated /etc files (copied from descriptors),
+// private /proc and /dev, size-capped scratch space, then the root made read-only.
 void file_system(Args& a, const ArgvInputs& in) {
   for (const auto& dir : in.profile.runtime) {
     add(a, {"--ro-bind-try", dir, dir});
@@ -35,12 +36,14 @@ void file_system(Args& a, const ArgvInputs& in) {
   for (const auto& file : in.profile.etc) {
     add(a, {"--ro-bind-try", file, file});
   }
+  int fd = k_fd_etc;
   for (const auto& [name, content] : generated_etc()) {
-    add(a, {"--ro-bind", in.etc_dir + "/" + name, "/etc/" + name});
+    add(a, {"--ro-bind-data", std::to_string(fd++), "/etc/" + name});
   }
-  add(a, {"--ro-bind", in.drop_dir, "/drop"});
+  add(a, {"--ro-bind-fd", std::to_string(k_fd_drop), "/drop"});
   add(a, {"--proc", "/proc", "--dev", "/dev"});
   const auto scratch = mib_bytes(in.profile.limits.work_mib);
+  add(a, {"--size", scratch, "--tmpfs", "/dev/shm"});  // --dev's own would be half of RAM
   add(a, {"--perms", "0700", "--size", scratch, "--tmpfs", "/work"});
   add(a, {"--perms", "0700", "--size", scratch, "--tmpfs", "/out"});
   add(a, {"--symlink", "/work", "/tmp"});

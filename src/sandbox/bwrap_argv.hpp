@@ -15,14 +15,16 @@ inline constexpr int k_fd_seccomp = 3;  // the compiled seccomp filter (--seccom
 inline constexpr int k_fd_info = 4;     // bwrap writes {"child-pid": …} here (--info-fd)
 inline constexpr int k_fd_block = 5;    // bwrap waits for a byte here before the command runs
 inline constexpr int k_fd_listing = 6;  // the wrapper writes the files left in /work and /out
+inline constexpr int k_fd_drop = 7;     // the materialised drop, an O_PATH directory descriptor
+inline constexpr int k_fd_etc = 8;      // the generated /etc files, one descriptor each from here
 
-// The user and group the code under test runs as, inside the sandbox (nobody).
+// The user and group the code under test runs as, inside the sandbox and on the host (nobody):
+// bwrap itself is started as this user when ecluse runs as root, so that no sandboxed process
+// is ever host uid 0 (which could write /proc/sys and read root's files through the binds).
 inline constexpr int k_sandbox_uid = 65534;
 
 struct ArgvInputs {
   const Profile& profile;
-  std::string drop_dir;              // host directory holding the materialised drop
-  std::string etc_dir;               // host directory of the generated /etc files
   std::string faketime_lib;          // libfaketime's path (the same inside: under /usr)
   std::int32_t shift_days = 0;       // 0: the real clock; else the clock is this far ahead
   std::vector<std::string> command;  // the test command, argv[0] absolute

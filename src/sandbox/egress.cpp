@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -36,6 +38,7 @@ namespace {
 constexpr int k_receive_buffer = 4 * 1024 * 1024;
 constexpr std::size_t k_max_packet = 65536;  // loopback's MTU; a longer one arrives truncated
 constexpr int k_poll_ms = 500;               // the stop flag is checked at least this often
+constexpr auto k_lo_wait = std::chrono::seconds(5);  // for bwrap to bring loopback up
 
 // strerror text, lowercased at its start so it reads inside our messages.
 std::string errno_text(int err) {
@@ -122,8 +125,9 @@ int add_local_route(std::uint8_t family, unsigned lo_index) {
   return -ack.error;
 }
 
-// IPv4 must be made local; IPv6 may be absent (disabled, unsupported, or lo down so without
-// ::1): then it is simply unreachable, and recorded nowhere.
+// IPv4 must be made local; IPv6 may be absent (disabled or unsupported by the kernel): then it
+// is unreachable from the sandbox, so there is nothing to record. lo is up (wait_for_loopback),
+// so ENETDOWN is an error.
 Status add_routes(unsigned lo_index, pid_t pid) {
   const int v4 = add_local_route(AF_INET, lo_index);
   if (v4 != 0) {
@@ -131,8 +135,7 @@ Status add_routes(unsigned lo_index, pid_t pid) {
         "cannot add the local IPv4 route in the sandbox's network namespace", pid, v4);
   }
   const int v6 = add_local_route(AF_INET6, lo_index);
-  const bool v6_absent =
-      v6 == EAFNOSUPPORT || v6 == EOPNOTSUPP || v6 == EACCES || v6 == ENODEV || v6 == ENETDOWN;
+  const bool v6_absent = v6 == EAFNOSUPPORT || v6 == EOPNOTSUPP || v6 == EACCES || v6 == ENODEV;
   if (v6 != 0 && !v6_absent) {
     return namespace_failure(
         "cannot add the local IPv6 route in the sandbox's network namespace", pid, v6);
@@ -165,6 +168,32 @@ Result<fs::UniqueFd> open_capture(unsigned lo_index, pid_t pid) {
   return sock;
 }
 
+// bwrap's child brings loopback up (address, link) after it reported the sandbox on --info-fd
+// and before the command runs. A packet socket bound to a down device is never hooked, and
+// ::1 (needed for the IPv6 route) exists only once lo is up: wait for it, at most k_lo_wait.
+Status wait_for_loopback(pid_t pid) {
+  const fs::UniqueFd probe(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) {
+    return namespace_failure("cannot open a socket in the sandbox's network namespace", pid, errno);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + k_lo_wait;
+  for (;;) {
+    ifreq req{};
+    std::memcpy(req.ifr_name, "lo", 3);
+    if (::ioctl(probe.get(), SIOCGIFFLAGS, &req) != 0) {
+      return namespace_failure("cannot read the sandbox's loopback state", pid, errno);
+    }
+    if ((req.ifr_flags & IFF_UP) != 0) {
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(reason::k_sandbox_failed,
+                  "the sandbox's loopback did not come up (pid " + std::to_string(pid) + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
 // Runs on a thread of its own: joins the namespace, sets it up, opens the socket, goes back.
 Result<fs::UniqueFd> inside_namespace(int target_ns, pid_t pid) {
   const fs::UniqueFd own_ns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
@@ -181,6 +210,7 @@ Result<fs::UniqueFd> inside_namespace(int target_ns, pid_t pid) {
       return namespace_failure(
           "no loopback interface in the sandbox's network namespace", pid, errno);
     }
+    ECLUSE_CHECK(wait_for_loopback(pid));
     // The socket first: a missing CAP_NET_RAW then fails before any route is changed.
     ECLUSE_TRY(capture, open_capture(lo_index, pid));
     ECLUSE_CHECK(add_routes(lo_index, pid));
@@ -291,8 +321,18 @@ void EgressRecorder::State::capture() noexcept {
     if (ready <= 0) {
       continue;
     }
-    if (fds[1].revents != 0 || (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+    if (fds[1].revents != 0) {
       return;
+    }
+    if ((fds[0].revents & (POLLHUP | POLLNVAL)) != 0) {
+      ++lost;  // the capture ended early: the evidence must not read as complete
+      return;
+    }
+    if ((fds[0].revents & POLLERR) != 0) {
+      // A pending socket error (ENETDOWN while lo changes state) is cleared, not fatal.
+      int err = 0;
+      socklen_t len = sizeof(err);
+      (void)::getsockopt(socket.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     }
     if ((fds[0].revents & POLLIN) != 0) {
       while (!stopping && receive_one()) {

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "bwrap_argv.hpp"
 #include "cgroup.hpp"
 #include "egress.hpp"
 #include "process_runner.hpp"
@@ -34,7 +35,7 @@ std::string debian_faketime() {
 
 Result<std::string> bwrap_version(const std::string& bwrap) {
   ProcessSpec spec{
-      bwrap, {"--version"}, {}, {{1, 4096}, {2, 4096}}, {}, -1, std::chrono::seconds(10)};
+      bwrap, {"--version"}, {}, {{1, 4096}, {2, 4096}}, {}, -1, -1, std::chrono::seconds(10)};
   ECLUSE_TRY(r, system_runner().run(spec, {}));
   if (r.exit_code != 0) {
     return fail(reason::k_sandbox_bwrap_missing,
@@ -48,18 +49,11 @@ Result<std::string> bwrap_version(const std::string& bwrap) {
   return v;
 }
 
+// A pids cgroup when one is writable here; else RLIMIT_NPROC, which binds the sandbox because
+// bwrap never runs as root (as root, ecluse starts it as nobody).
 Result<std::string> process_cap() {
   ECLUSE_TRY(cg, PidsCgroup::create(8));
-  if (cg) {
-    return std::string("cgroup");
-  }
-  if (::geteuid() != 0) {
-    return std::string("rlimit");  // RLIMIT_NPROC binds every user but root
-  }
-  return fail(reason::k_sandbox_no_process_limit,
-              "running as root with no writable pids cgroup: RLIMIT_NPROC does not bind root, so "
-              "a fork bomb could not be contained; mount the cgroup pids controller "
-              "(cgroup v2 with +pids, or v1 at /sys/fs/cgroup/pids)");
+  return std::string(cg ? "cgroup" : "rlimit");
 }
 
 // A trial sandbox with the namespaces the real runs use: fails when user namespaces are off.
@@ -85,6 +79,7 @@ Status trial_run(const std::string& bwrap) {
                    {{1, 4096}, {2, 4096}},
                    {},
                    -1,
+                   ::geteuid() == 0 ? k_sandbox_uid : -1,
                    std::chrono::seconds(10)};
   ECLUSE_TRY(r, system_runner().run(spec, {}));
   if (r.exit_code == 0) {

@@ -21,6 +21,11 @@ std::string how_it_ended(const CommandResult& r) {
   if (r.term_signal != 0) {
     return "was killed by signal " + std::to_string(r.term_signal);
   }
+  if (r.exit_code > 128 && r.exit_code < 128 + 65) {
+    // The wrapper shell reports a command killed by signal N as 128 + N.
+    return "exited " + std::to_string(r.exit_code) + " (killed by signal "
+           + std::to_string(r.exit_code - 128) + ")";
+  }
   return "exited " + std::to_string(r.exit_code);
 }
 
@@ -59,6 +64,17 @@ void egress_findings(const CommandOutcome& o, std::vector<store::Finding>& out) 
   add(o.now, "(real clock)");
   if (o.shifted) {
     add(*o.shifted, "(shifted clock)");
+  }
+  // Attempts past the recorder's cap (or lost by the kernel) still count: decoys must not hide
+  // the one that matters.
+  const auto dropped = o.now.egress_dropped + (o.shifted ? o.shifted->egress_dropped : 0);
+  if (dropped > 0) {
+    out.push_back(finding(reason::k_test_egress_attempt,
+                          "high",
+                          o.command.name,
+                          std::to_string(dropped)
+                              + " more attempts not recorded one by one (over the recorder's cap "
+                                "or dropped by the kernel)"));
   }
 }
 

@@ -3,6 +3,7 @@
 #include "process_runner.hpp"
 
 #include <ecluse/core/fs.hpp>
+#include <ecluse/core/printable.hpp>
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
@@ -11,6 +12,7 @@
 #include <boost/process/io.hpp>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -40,31 +42,23 @@ struct ChildPlan {
   int highest = 2;
   const std::vector<Rlimit>* rlimits = nullptr;
   int cgroup_procs_fd = -1;
+  int run_as = -1;
 };
 
 [[noreturn]] void child_fail(const char* what) {
   const auto len = __builtin_strlen(what);
-  (void)::write(2, what, len);
+  if (::write(2, what, len) < 0) {
+    ::_exit(125);  // not even stderr: the exit status alone says it
+  }
   ::_exit(126);
 }
 
-void child_setup(const ChildPlan& plan) {
-  if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
-    child_fail("ecluse: cannot join the sandbox cgroup\n");
-  }
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    child_fail("ecluse: cannot set no_new_privs\n");
-  }
-  for (const auto& l : *plan.rlimits) {
-    const rlimit r{l.value, l.value};
-    if (::setrlimit(static_cast<__rlimit_resource>(l.resource), &r) != 0) {
-      child_fail("ecluse: cannot set a resource limit\n");
-    }
-  }
-  // Two steps, so that no target number overwrites a descriptor still to be moved.
+// Two steps, so that no target number overwrites a descriptor still to be moved; everything
+// above the highest target is closed at exec.
+void place_descriptors(const ChildPlan& plan) {
   std::array<int, k_max_fds> moved{};
   for (std::size_t i = 0; i < plan.count; ++i) {
-    moved[i] = ::fcntl(plan.from[i], F_DUPFD_CLOEXEC, 100);
+    moved[i] = ::fcntl(plan.from[i], F_DUPFD_CLOEXEC, 20);
     if (moved[i] < 0) {
       child_fail("ecluse: cannot move a descriptor\n");
     }
@@ -74,7 +68,32 @@ void child_setup(const ChildPlan& plan) {
       child_fail("ecluse: cannot place a descriptor\n");
     }
   }
-  ::close_range(static_cast<unsigned>(plan.highest) + 1U, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (::close_range(static_cast<unsigned>(plan.highest) + 1U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    child_fail("ecluse: cannot close the other descriptors\n");
+  }
+}
+
+void child_setup(const ChildPlan& plan) {
+  if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
+    child_fail("ecluse: cannot join the sandbox cgroup\n");
+  }
+  place_descriptors(plan);
+  if (plan.run_as >= 0) {
+    const auto id = static_cast<uid_t>(plan.run_as);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(id, id, id) != 0
+        || ::setresuid(id, id, id) != 0) {
+      child_fail("ecluse: cannot drop to the sandbox user\n");
+    }
+  }
+  for (const auto& l : *plan.rlimits) {
+    const rlimit r{l.value, l.value};
+    if (::setrlimit(static_cast<__rlimit_resource>(l.resource), &r) != 0) {
+      child_fail("ecluse: cannot set a resource limit\n");
+    }
+  }
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    child_fail("ecluse: cannot set no_new_privs\n");
+  }
   ::setpgid(0, 0);
 }
 
@@ -100,6 +119,7 @@ Result<ChildPlan> plan_for(const ProcessSpec& spec, const Pipes& pipes) {
   ChildPlan plan;
   plan.rlimits = &spec.rlimits;
   plan.cgroup_procs_fd = spec.cgroup_procs_fd;
+  plan.run_as = spec.run_as;
   auto put = [&](int from, int to) {
     plan.from.at(plan.count) = from;
     plan.to.at(plan.count) = to;
@@ -116,6 +136,14 @@ Result<ChildPlan> plan_for(const ProcessSpec& spec, const Pipes& pipes) {
     put(pipes.write[i].get(), spec.captures[i].child_fd);
   }
   return plan;
+}
+
+void kill_tree(pid_t pid, const ProcessHooks& hooks) {
+  ::kill(pid, SIGKILL);
+  ::kill(-pid, SIGKILL);
+  if (hooks.kill_tree) {
+    hooks.kill_tree();
+  }
 }
 
 // Reads every pipe until end of file or the deadline (then kills the tree, and reads on for a
@@ -141,24 +169,25 @@ bool read_pipes(pid_t pid,
     if (polls.empty()) {
       return timed_out;
     }
+    // Checked every round, not only when poll() times out: output that never stops must not
+    // postpone the kill.
+    if (Clock::now() >= stop_at) {
+      if (timed_out) {
+        return true;
+      }
+      timed_out = true;
+      kill_tree(pid, hooks);
+      stop_at = Clock::now() + k_drain_grace;
+      continue;
+    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_at - Clock::now());
     const int n =
         ::poll(polls.data(), polls.size(), static_cast<int>(std::max<long>(left.count(), 0)));
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n <= 0) {
-      if (timed_out) {
-        return true;  // the grace passed: stop reading, whatever still holds the pipes
-      }
-      timed_out = true;
-      ::kill(pid, SIGKILL);
-      ::kill(-pid, SIGKILL);
-      if (hooks.kill_tree) {
-        hooks.kill_tree();
-      }
-      stop_at = Clock::now() + k_drain_grace;
-      continue;
+    if (n == 0) {
+      continue;  // the deadline check above acts
     }
     for (std::size_t k = 0; k < polls.size(); ++k) {
       if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
@@ -183,7 +212,7 @@ bool read_pipes(pid_t pid,
   }
 }
 
-void reap(pid_t pid, ProcessResult& r) {
+Status reap(pid_t pid, ProcessResult& r) {
   int status = 0;
   rusage ru{};
   pid_t w = -1;
@@ -197,7 +226,10 @@ void reap(pid_t pid, ProcessResult& r) {
       r.term_signal = WTERMSIG(status);
     }
     r.max_rss_kib = static_cast<std::uint64_t>(ru.ru_maxrss);
+    return {};
   }
+  return fail(reason::k_sandbox_failed,
+              fs::errno_message("cannot reap", "process " + std::to_string(pid), errno));
 }
 
 class SystemRunner final : public ProcessRunner {
@@ -227,17 +259,19 @@ Result<ProcessResult> SystemRunner::run(const ProcessSpec& spec, const ProcessHo
   pipes.write.clear();
   Status started = hooks.started ? hooks.started(pid) : Status{};
   if (!started) {
-    ::kill(pid, SIGKILL);
-    ::kill(-pid, SIGKILL);
-    if (hooks.kill_tree) {
-      hooks.kill_tree();
-    }
+    kill_tree(pid, hooks);
   }
   r.timed_out = read_pipes(pid, spec, pipes, hooks, r.captured);
-  reap(pid, r);
+  ECLUSE_CHECK(reap(pid, r));
   r.elapsed = Clock::now() - start;
   if (!started) {
-    return fail(started.error());
+    auto e = started.error();
+    for (std::size_t i = 0; i < spec.captures.size(); ++i) {
+      if (spec.captures[i].child_fd == 2 && !r.captured[i].head.empty()) {
+        e.message += " (it said: " + printable(r.captured[i].head.substr(0, 512)) + ")";
+      }
+    }
+    return fail(std::move(e));
   }
   return r;
 }

@@ -1,8 +1,8 @@
 // The process-runner seam: the one way ecluse starts a process (only src/sandbox/ does). The
-// system runner forks through Boost.Process; the child gets exactly the descriptors asked for
-// at the numbers asked for (everything else is closed at exec), its rlimits, its cgroup and
-// no_new_privs before it executes; the runner reads the child's pipes with caps, kills the
-// whole tree at the wall-clock limit and reaps it with its resource usage.
+// system runner forks through Boost.Process; the child joins its cgroup, gets exactly the
+// descriptors asked for at the numbers asked for (everything else is closed at exec), drops to
+// its user, takes its rlimits and no_new_privs, then executes; the runner reads the child's pipes
+// with caps, kills the whole tree at the wall-clock limit and reaps it with its resource usage.
 #pragma once
 
 #include <ecluse/core/error.hpp>
@@ -42,6 +42,7 @@ struct ProcessSpec {
   std::vector<Capture> captures;              // pipes created by the runner
   std::vector<Rlimit> rlimits;
   int cgroup_procs_fd = -1;  // the child joins this cgroup first (-1: none)
+  int run_as = -1;  // when >= 0: the child drops to this uid and gid (no groups) before exec
   std::chrono::milliseconds wall{60000};
 };
 

@@ -6,12 +6,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 
 #include "bwrap_argv.hpp"
 #include "cgroup.hpp"
@@ -61,10 +64,17 @@ Result<pid_t> read_child_pid(int fd) {
   std::array<char, 1024> buf{};
   while (text.find('}') == std::string::npos && text.size() < 8192) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, k_info_timeout_ms) <= 0) {
+    const int ready = ::poll(&p, 1, k_info_timeout_ms);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
       return fail(reason::k_sandbox_failed, "bwrap did not report its sandbox in time");
     }
     const auto n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n <= 0) {
       return fail(reason::k_sandbox_failed,
                   "bwrap exited before starting the sandbox (its stderr is in the evidence)");
@@ -121,9 +131,24 @@ std::vector<WorkFile> parse_listing(const CapturedOutput& listing, bool& complet
   return files;
 }
 
+// A sealed memfd holding content, at offset 0 (bwrap copies it with --ro-bind-data).
+Result<fs::UniqueFd> data_fd(const std::string& name, const std::string& content) {
+  fs::UniqueFd fd(::memfd_create(("ecluse-" + name).c_str(), MFD_CLOEXEC));
+  if (!fd.valid()) {
+    return fail(reason::k_sandbox_failed, fs::errno_message("cannot create", "a memfd", errno));
+  }
+  ECLUSE_CHECK(fs::write_all(fd.get(), content, name, reason::k_sandbox_failed));
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
+    return fail(reason::k_sandbox_failed, fs::errno_message("cannot rewind", name, errno));
+  }
+  return fd;
+}
+
 // The descriptors, cgroup and recorder of one run, alive while it lasts.
 struct RunState {
   fs::UniqueFd seccomp;
+  fs::UniqueFd drop;
+  std::vector<fs::UniqueFd> etc;
   Pipe info;
   Pipe block;
   std::optional<PidsCgroup> cgroup;
@@ -194,8 +219,13 @@ Status check_sources(const Profile& p, const std::filesystem::path& workspace_ro
   sources.insert(sources.end(), p.etc.begin(), p.etc.end());
   for (const auto& s : sources) {
     std::error_code ec;
+    std::error_code ws_ec;
     const auto resolved = std::filesystem::weakly_canonical(s, ec).string();
-    const auto ws = std::filesystem::weakly_canonical(workspace_root, ec).string();
+    const auto ws = std::filesystem::weakly_canonical(workspace_root, ws_ec).string();
+    if (ws_ec) {
+      return fail(reason::k_sandbox_failed,
+                  "cannot resolve " + workspace_root.string() + ": " + ws_ec.message());
+    }
     const bool in_workspace =
         !ws.empty()
         && (resolved == ws || resolved.rfind(ws + "/", 0) == 0 || ws.rfind(resolved + "/", 0) == 0);
@@ -209,26 +239,65 @@ Status check_sources(const Profile& p, const std::filesystem::path& workspace_ro
   return {};
 }
 
+// bwrap runs as the sandbox user and resolves /drop's source by path: every directory on the
+// way must let that user through.
+Status check_reachable(const std::filesystem::path& dir) {
+  if (::geteuid() != 0) {
+    return {};  // bwrap runs as this user, who made the directory
+  }
+  for (auto p = dir; !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+
+    if (::stat(p.c_str(), &st) != 0) {
+      return fail(reason::k_sandbox_failed, fs::errno_message("cannot stat", p, errno), p.string());
+    }
+    const bool through =
+        (st.st_mode & S_IXOTH) != 0
+        || (st.st_uid == static_cast<uid_t>(k_sandbox_uid) && (st.st_mode & S_IXUSR) != 0);
+    if (!through) {
+      return fail(reason::k_sandbox_failed,
+                  "the sandbox user (uid " + std::to_string(k_sandbox_uid) + ") cannot reach "
+                      + dir.string() + ": " + p.string() + " is not searchable by it",
+                  dir.string());
+    }
+    if (p == p.root_path()) {
+      break;
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::filesystem::path> make_run_dir() {
+  const char* base = std::getenv("ECLUSE_SANDBOX_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+  std::string tmpl =
+      std::string(base != nullptr && *base != '\0' ? base : "/var/tmp") + "/ecluse-sandbox-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return fail(reason::k_sandbox_failed, fs::errno_message("cannot create", tmpl, errno), tmpl);
+  }
+  if (::geteuid() == 0
+      && ::chown(tmpl.c_str(), static_cast<uid_t>(k_sandbox_uid), static_cast<gid_t>(k_sandbox_uid))
+             != 0) {
+    const int err = errno;
+    ::rmdir(tmpl.c_str());
+    return fail(reason::k_sandbox_failed, fs::errno_message("cannot hand over", tmpl, err), tmpl);
+  }
+  return std::filesystem::path(tmpl);
+}
 
 Result<Sandbox> Sandbox::prepare(Environment env,
                                  Profile profile,
                                  std::filesystem::path drop_dir,
-                                 const std::filesystem::path& run_dir,
                                  const std::filesystem::path& protect) {
-  ECLUSE_CHECK(check_sources(profile, protect.empty() ? run_dir : protect));
-  const auto etc = run_dir / "etc";
-  ECLUSE_CHECK(fs::make_dirs(etc, reason::k_sandbox_failed));
-  for (const auto& [name, content] : generated_etc()) {
-    ECLUSE_CHECK(fs::write_file_atomic(etc / name, content, reason::k_sandbox_failed, 0644));
-  }
-  return Sandbox(std::move(env), std::move(profile), drop_dir.string(), etc.string());
+  ECLUSE_CHECK(check_sources(profile, protect.empty() ? drop_dir : protect));
+  ECLUSE_CHECK(check_reachable(drop_dir));
+  return Sandbox(std::move(env), std::move(profile), drop_dir.string());
 }
 
 std::vector<std::string> Sandbox::argv_for(const std::vector<std::string>& argv,
                                            std::int32_t shift_days) const {
-  return bwrap_argv(
-      ArgvInputs{m_profile, m_drop_dir, m_etc_dir, m_env.faketime_lib, shift_days, argv});
+  return bwrap_argv(ArgvInputs{m_profile, m_env.faketime_lib, shift_days, argv});
 }
 
 Result<CommandResult> Sandbox::run(const std::vector<std::string>& argv,
@@ -241,10 +310,24 @@ Result<CommandResult> Sandbox::run(const std::vector<std::string>& argv,
   ECLUSE_TRY(block, make_pipe());
   st.info = std::move(info);
   st.block = std::move(block);
+  st.drop = fs::UniqueFd(::open(m_drop_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!st.drop.valid()) {
+    return fail(
+        reason::k_sandbox_failed, fs::errno_message("cannot open", m_drop_dir, errno), m_drop_dir);
+  }
+  std::vector<std::pair<int, int>> fds{{st.seccomp.get(), k_fd_seccomp},
+                                       {st.info.write.get(), k_fd_info},
+                                       {st.block.read.get(), k_fd_block},
+                                       {st.drop.get(), k_fd_drop}};
+  for (const auto& [name, content] : generated_etc()) {
+    ECLUSE_TRY(fd, data_fd(name, content));
+    fds.emplace_back(fd.get(), k_fd_etc + static_cast<int>(st.etc.size()));
+    st.etc.push_back(std::move(fd));
+  }
   if (m_env.process_cap == "cgroup") {
     ECLUSE_TRY(cg, PidsCgroup::create(m_profile.limits.processes));
     if (!cg) {
-      return fail(reason::k_sandbox_no_process_limit, "the pids cgroup is no longer writable");
+      return fail(reason::k_sandbox_failed, "the pids cgroup is no longer writable");
     }
     st.cgroup.emplace(std::move(*cg));
   }
@@ -253,12 +336,11 @@ Result<CommandResult> Sandbox::run(const std::vector<std::string>& argv,
   const auto cap = static_cast<std::size_t>(l.output_kib) * 1024U;
   ProcessSpec spec{m_env.bwrap,
                    argv_for(argv, shift_days),
-                   {{st.seccomp.get(), k_fd_seccomp},
-                    {st.info.write.get(), k_fd_info},
-                    {st.block.read.get(), k_fd_block}},
+                   std::move(fds),
                    {{1, cap}, {2, cap}, {k_fd_listing, k_listing_cap}},
                    rlimits_for(l, !st.cgroup),
                    st.cgroup ? st.cgroup->procs_fd() : -1,
+                   ::geteuid() == 0 ? k_sandbox_uid : -1,
                    std::chrono::seconds(wall)};
   ProcessHooks hooks{[&](pid_t /*bwrap*/) { return on_started(st); },
                      [&] {
@@ -273,7 +355,7 @@ Result<CommandResult> Sandbox::run(const std::vector<std::string>& argv,
 std::vector<std::string> explain_argv(const Profile& profile,
                                       const std::vector<std::string>& argv,
                                       std::int32_t shift_days) {
-  return bwrap_argv(ArgvInputs{profile, "RUN/drop", "RUN/etc", "LIBFAKETIME", shift_days, argv});
+  return bwrap_argv(ArgvInputs{profile, "LIBFAKETIME", shift_days, argv});
 }
 
 json::Json to_json(const CommandResult& r) {

@@ -46,14 +46,11 @@ Status materialise_drop(const unpack::Tree& tree,
   return {};
 }
 
-// A private, empty working directory for one stage run, removed when it ends.
+// A private, empty directory for one stage run (make_run_dir), removed when it ends.
 class RunDir {
  public:
-  static Result<RunDir> create(const workspace::Workspace& ws, const std::string& id) {
-    auto dir = ws.tmp_dir() / ("sandbox-" + id.substr(0, 12) + "-" + std::to_string(::getpid()));
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    ECLUSE_CHECK(fs::make_dirs(dir, reason::k_store_io));
+  static Result<RunDir> create() {
+    ECLUSE_TRY(dir, make_run_dir());
     return RunDir(std::move(dir));
   }
 
@@ -98,6 +95,8 @@ Result<SuiteRun> run_commands(const Context& ctx,
                               const Suite& suite,
                               const std::string& id) {
   const auto out_dir = ctx.ws.drops_dir() / id / k_output_dir;
+  std::error_code ec;
+  std::filesystem::remove_all(out_dir, ec);  // an earlier, interrupted run's outputs
   ECLUSE_CHECK(fs::make_dirs(out_dir, reason::k_store_io));
   const auto shift = sb.profile().time_shift_days;
   SuiteRun run;
@@ -177,10 +176,9 @@ Result<TestRun> run_tested(const Context& ctx,
                            const LoadedProfile& profile,
                            const Suite& suite,
                            const Environment& env) {
-  ECLUSE_TRY(dir, RunDir::create(ctx.ws, drop.id()));
+  ECLUSE_TRY(dir, RunDir::create());
   ECLUSE_CHECK(materialise_drop(drop.unpacked().tree(), ctx.objects, dir.path() / "drop"));
-  ECLUSE_TRY(
-      sb, Sandbox::prepare(env, profile.profile, dir.path() / "drop", dir.path(), ctx.ws.root()));
+  ECLUSE_TRY(sb, Sandbox::prepare(env, profile.profile, dir.path() / "drop", ctx.ws.root()));
   ECLUSE_TRY(run, run_commands(ctx, sb, suite, drop.id()));
   TestRun r{fail(reason::k_internal, "test did not run"), json::Json::object(), {}};
   r.findings = detail::findings_of(run.outcomes, profile.profile.time_shift_days);

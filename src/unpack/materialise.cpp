@@ -74,7 +74,9 @@ Status copy_by_reading(int src, int dst, const std::string& path) {
 Status copy_object(const store::ContentStore& objects, const Entry& e, int parent) {
   ECLUSE_TRY(src,
              fs::open_read_nofollow(objects.object_path(e.sha256), reason::k_store_object_missing));
-  const auto mode = static_cast<mode_t>((e.mode & 0555U) | 0400U);
+  // Readable by all, executable by all when executable at all, never writable: the sandbox runs
+  // the drop as an unprivileged user that owns none of it.
+  const auto mode = static_cast<mode_t>(0444U | ((e.mode & 0111U) != 0 ? 0111U : 0U));
   fs::UniqueFd dst(::openat(parent,
                             last_component(e.path).c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,

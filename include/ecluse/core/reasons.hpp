@@ -179,7 +179,6 @@ inline constexpr Reason k_sandbox_userns_unavailable{"sandbox.userns_unavailable
 inline constexpr Reason k_sandbox_seccomp_unsupported{"sandbox.seccomp_unsupported", Errc::unavailable, "the kernel has no seccomp filter support (CONFIG_SECCOMP_FILTER): the sandbox refuses to run without it"};
 inline constexpr Reason k_sandbox_faketime_missing{"sandbox.faketime_missing", Errc::unavailable, "libfaketime is not installed (apt-get install faketime): the time-shifted run cannot happen"};
 inline constexpr Reason k_sandbox_egress_unavailable{"sandbox.egress_unavailable", Errc::unavailable, "the sandbox's network namespace cannot be observed (needs root: CAP_SYS_ADMIN and CAP_NET_ADMIN): egress would go unrecorded, so nothing runs"};
-inline constexpr Reason k_sandbox_no_process_limit{"sandbox.no_process_limit", Errc::unavailable, "no way to cap the sandbox's processes here (running as root without a writable pids cgroup): mount the pids controller, then retry"};
 inline constexpr Reason k_sandbox_failed{"sandbox.failed", Errc::unavailable, "the sandbox could not be started or observed (bwrap, a pipe, the network namespace): the message says which"};
 inline constexpr Reason k_sandbox_bad_profile{"sandbox.bad_profile", Errc::invalid_argument, "a sandbox profile is malformed or a field is out of range (the message names it): nothing ran"};
 inline constexpr Reason k_sandbox_bad_suite{"sandbox.bad_suite", Errc::invalid_argument, "a test suite manifest is malformed (the message names the field): nothing ran"};

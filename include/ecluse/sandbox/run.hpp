@@ -4,7 +4,7 @@
 // every suite command through this; the isolation tests and the benchmark use it directly.
 //
 // Reason codes: sandbox.bwrap_missing, sandbox.userns_unavailable, sandbox.seccomp_unsupported,
-// sandbox.faketime_missing, sandbox.egress_unavailable, sandbox.no_process_limit (the machine
+// sandbox.faketime_missing, sandbox.egress_unavailable (the machine
 // cannot run the sandbox: what to install or enable is in the message), sandbox.failed.
 #pragma once
 
@@ -55,15 +55,14 @@ struct CommandResult {
 
 class Sandbox {
  public:
-  // A sandbox for one drop: run_dir (created, emptied by the caller) receives the generated
-  // /etc files; drop_dir (the materialised drop) is bound read-only at /drop. Every runtime and
-  // /etc source is resolved on this host first: one that reaches sockets (/run), kernel
-  // interfaces, secrets (/etc/shadow, /etc/ssh, /root, /home) or the protected directory
-  // (the workspace; run_dir when empty) is sandbox.bad_profile.
+  // A sandbox for one drop: drop_dir (the materialised drop; its files readable by all) is
+  // bound read-only at /drop, by descriptor. Every runtime and /etc source is resolved on this
+  // host first: one that reaches sockets (/run), kernel interfaces, secrets (/etc/shadow,
+  // /etc/ssh, /root, /home) or the protected directory (the workspace; drop_dir when empty)
+  // is sandbox.bad_profile. When ecluse runs as root, bwrap runs as nobody (65534).
   static Result<Sandbox> prepare(Environment env,
                                  Profile profile,
                                  std::filesystem::path drop_dir,
-                                 const std::filesystem::path& run_dir,
                                  const std::filesystem::path& protect = {});
 
   // Runs argv (argv[0] absolute, inside the sandbox) with the clock shift_days ahead (0: the
@@ -81,17 +80,18 @@ class Sandbox {
                                                   std::int32_t shift_days) const;
 
  private:
-  Sandbox(Environment env, Profile profile, std::string drop_dir, std::string etc_dir)
-      : m_env(std::move(env)),
-        m_profile(std::move(profile)),
-        m_drop_dir(std::move(drop_dir)),
-        m_etc_dir(std::move(etc_dir)) {}
+  Sandbox(Environment env, Profile profile, std::string drop_dir)
+      : m_env(std::move(env)), m_profile(std::move(profile)), m_drop_dir(std::move(drop_dir)) {}
 
   Environment m_env;
   Profile m_profile;
   std::string m_drop_dir;
-  std::string m_etc_dir;
 };
+
+// A fresh directory to materialise a drop in, reachable by the sandbox user: under
+// $ECLUSE_SANDBOX_TMPDIR (default /var/tmp), mode 0700, owned by the sandbox user (nobody) when
+// ecluse runs as root. The caller removes it. sandbox.failed.
+Result<std::filesystem::path> make_run_dir();
 
 // The bwrap arguments a command of this profile runs under, with RUN standing for the run
 // directory and LIBFAKETIME for libfaketime (ecluse sandbox explain). Pure.

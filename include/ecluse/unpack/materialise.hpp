@@ -2,7 +2,9 @@
 // with the same path-safety rules as while unpacking, the whole tree before anything is
 // written, and then created relative to directory descriptors opened one component at a time
 // with O_NOFOLLOW, so no symlink (in the tree or planted in the destination) is ever followed.
-// setuid, setgid, sticky and write bits are recorded in the manifest but never applied.
+// setuid, setgid, sticky and write bits are recorded in the manifest but never applied: files
+// are written 0444, or 0555 when any execute bit is set, so an unprivileged sandbox user can
+// read (and run) them.
 #pragma once
 
 #include <ecluse/core/error.hpp>

@@ -22,75 +22,30 @@ Profile small_profile() {
 }
 
 std::vector<std::string> expected_prefix() {
-  return {"--unshare-all",
-          "--unshare-user",
-          "--disable-userns",
-          "--assert-userns-disabled",
-          "--die-with-parent",
-          "--new-session",
-          "--cap-drop",
-          "ALL",
-          "--uid",
-          "65534",
-          "--gid",
-          "65534",
-          "--hostname",
-          "ecluse-sandbox",
-          "--ro-bind-try",
-          "/usr",
-          "/usr",
-          "--ro-bind-try",
-          "/lib",
-          "/lib",
-          "--ro-bind-try",
-          "/etc/ld.so.cache",
-          "/etc/ld.so.cache",
-          "--ro-bind",
-          "/run/e/etc/hosts",
-          "/etc/hosts",
-          "--ro-bind",
-          "/run/e/etc/resolv.conf",
-          "/etc/resolv.conf",
-          "--ro-bind",
-          "/run/e/etc/nsswitch.conf",
-          "/etc/nsswitch.conf",
-          "--ro-bind",
-          "/run/e/etc/passwd",
-          "/etc/passwd",
-          "--ro-bind",
-          "/run/e/etc/group",
-          "/etc/group",
-          "--ro-bind",
-          "/run/e/drop",
-          "/drop",
-          "--proc",
-          "/proc",
-          "--dev",
-          "/dev",
-          "--perms",
-          "0700",
-          "--size",
-          "8388608",
-          "--tmpfs",
-          "/work",
-          "--perms",
-          "0700",
-          "--size",
-          "8388608",
-          "--tmpfs",
-          "/out",
-          "--symlink",
-          "/work",
-          "/tmp",
-          "--remount-ro",
-          "/",
+  // clang-format off
+  return {"--unshare-all", "--unshare-user", "--disable-userns", "--assert-userns-disabled",
+          "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+          "--uid", "65534", "--gid", "65534",
+          "--hostname", "ecluse-sandbox",
+          "--ro-bind-try", "/usr", "/usr",
+          "--ro-bind-try", "/lib", "/lib",
+          "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+          "--ro-bind-data", "8", "/etc/hosts",
+          "--ro-bind-data", "9", "/etc/resolv.conf",
+          "--ro-bind-data", "10", "/etc/nsswitch.conf",
+          "--ro-bind-data", "11", "/etc/passwd",
+          "--ro-bind-data", "12", "/etc/group",
+          "--ro-bind-fd", "7", "/drop",
+          "--proc", "/proc", "--dev", "/dev",
+          "--size", "8388608", "--tmpfs", "/dev/shm",
+          "--perms", "0700", "--size", "8388608", "--tmpfs", "/work",
+          "--perms", "0700", "--size", "8388608", "--tmpfs", "/out",
+          "--symlink", "/work", "/tmp",
+          "--remount-ro", "/",
           "--clearenv",
-          "--setenv",
-          "HOME",
-          "/work",
-          "--setenv",
-          "PATH",
-          "/usr/bin:/bin"};
+          "--setenv", "HOME", "/work",
+          "--setenv", "PATH", "/usr/bin:/bin"};
+  // clang-format on
 }
 
 std::vector<std::string> expected_suffix(const std::vector<std::string>& command) {
@@ -121,14 +76,14 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
 TEST_CASE("sandbox::bwrap_argv is exactly the deny-by-default policy, command after --") {
   const auto p = small_profile();
   const std::vector<std::string> cmd{"/drop/payload/bin/x", "--bind", "/", "/"};
-  const ArgvInputs in{p, "/run/e/drop", "/run/e/etc", "/usr/lib/faketime.so", 0, cmd};
+  const ArgvInputs in{p, "/usr/lib/faketime.so", 0, cmd};
   CHECK(bwrap_argv(in) == concat(expected_prefix(), expected_suffix(cmd)));
 }
 
 TEST_CASE("sandbox::bwrap_argv shifts the clock through libfaketime only in the shifted run") {
   const auto p = small_profile();
   const std::vector<std::string> cmd{"/usr/bin/date"};
-  const ArgvInputs in{p, "/run/e/drop", "/run/e/etc", "/usr/lib/faketime.so", 400, cmd};
+  const ArgvInputs in{p, "/usr/lib/faketime.so", 400, cmd};
   auto want = expected_prefix();
   for (const std::string s : {"--setenv",
                               "LD_PRELOAD",
@@ -150,7 +105,7 @@ TEST_CASE("sandbox::bwrap_argv shifts the clock through libfaketime only in the 
 TEST_CASE("sandbox::bwrap_argv: an option-looking command word stays after the separator") {
   const auto p = small_profile();
   const std::vector<std::string> cmd{"/bin/true", "--unshare-none", "--share-net"};
-  const auto argv = bwrap_argv({p, "/d", "/e", "/usr/lib/f.so", 0, cmd});
+  const auto argv = bwrap_argv({p, "/usr/lib/f.so", 0, cmd});
   const auto sep = std::find(argv.begin(), argv.end(), "--");
   REQUIRE(sep != argv.end());
   CHECK(std::find(argv.begin(), sep, "--share-net") == sep);

@@ -362,3 +362,27 @@ TEST_CASE("sandbox::detail::findings_of gives every finding the test stage") {
   CHECK(f[4].code == "test.output_truncated");
   check_stage(f);
 }
+
+TEST_CASE("sandbox::detail::findings_of: attempts past the recorder's cap still give a finding") {
+  ecluse::sandbox::TestCommand c;
+  c.name = "decoys";
+  c.argv = {"/bin/true"};
+  ecluse::sandbox::detail::CommandOutcome o{c, {}, std::nullopt};
+  o.now.exit_code = 0;
+  o.now.egress_dropped = 7;
+  const auto f = ecluse::sandbox::detail::findings_of({o}, 0);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].code == "test.egress_attempt");
+  CHECK(f[0].detail.find("7 more attempts") != std::string::npos);
+}
+
+TEST_CASE("sandbox::detail::findings_of names the signal the wrapper shell reports as 128+N") {
+  ecluse::sandbox::TestCommand c;
+  c.name = "segv";
+  c.argv = {"/bin/true"};
+  ecluse::sandbox::detail::CommandOutcome o{c, {}, std::nullopt};
+  o.now.exit_code = 139;
+  const auto f = ecluse::sandbox::detail::findings_of({o}, 0);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].detail.find("killed by signal 11") != std::string::npos);
+}

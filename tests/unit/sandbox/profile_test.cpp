@@ -979,7 +979,10 @@ TEST_CASE(
     p.name = "hostile";
     p.runtime = runtime;
     p.etc = etc;
-    return ecluse::sandbox::Sandbox::prepare({}, p, t / "drop", t / "run", t.path());
+    const auto run = ecluse::sandbox::make_run_dir().value();
+    auto made = ecluse::sandbox::Sandbox::prepare({}, p, run, t.path());
+    std::filesystem::remove_all(run);
+    return made;
   };
   SUBCASE("a symlink into /run") {
     std::filesystem::create_directory_symlink("/run", t / "to-run");

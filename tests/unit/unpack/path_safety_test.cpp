@@ -168,6 +168,17 @@ TEST_CASE("materialise writes files, links and directories, without setuid or wr
   CHECK((perms & stdfs::perms::set_uid) == stdfs::perms::none);
   CHECK((perms & stdfs::perms::others_write) == stdfs::perms::none);
   CHECK((perms & stdfs::perms::owner_exec) != stdfs::perms::none);
+  CHECK(perms == static_cast<stdfs::perms>(0555));  // readable and runnable by the sandbox user
+}
+
+TEST_CASE("materialise makes an owner-only file readable by all, never writable") {
+  const Scratch scratch;
+  const auto d = scratch.objects.put("secret-looking\n").value();
+  REQUIRE(ecluse::unpack::materialise(
+              {file("a", d, 0600), file("b", d, 0700)}, scratch.objects, scratch.t / "out")
+              .has_value());
+  CHECK(stdfs::status(scratch.t / "out" / "a").permissions() == static_cast<stdfs::perms>(0444));
+  CHECK(stdfs::status(scratch.t / "out" / "b").permissions() == static_cast<stdfs::perms>(0555));
 }
 
 TEST_CASE("materialise refuses a hostile manifest before writing anything") {
