@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target with clang (ASan+UBSan) and runs it.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 s; TARGET drop_manifest (default),
-#        signature, unpack or classify; the test suite runs a short smoke of each)
+#        signature, unpack, classify or packet; the test suite runs a short smoke of the first
+#        four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -30,15 +31,18 @@ case "$target" in
   classify)
     srcs=("${core[@]}" src/core/fs.cpp src/core/printable.cpp src/diff/classify*.cpp
           src/diff/endpoint*.cpp tests/fuzz/classify_fuzz.cpp) ;;
-  *) echo "unknown fuzz target $target (drop_manifest, signature, unpack, classify)" >&2; exit 2 ;;
+  packet)
+    srcs=("${core[@]}" src/core/printable.cpp src/sandbox/packet.cpp tests/fuzz/packet_fuzz.cpp) ;;
+  *) echo "unknown fuzz target $target (drop_manifest, signature, unpack, classify, packet)" >&2; exit 2 ;;
 esac
 # ECLUSE_FUZZ_OPT=-O0 builds faster (the test suite's short smoke uses it); -O1 fuzzes faster.
 opt=${ECLUSE_FUZZ_OPT:--O1}
 bin=$out/${target}_fuzz${opt//[^A-Za-z0-9]/}
-newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp src/diff/*.hpp | head -1)
+newest=$(ls -t "${srcs[@]}" include/ecluse/*/*.hpp src/crypto/*.hpp src/unpack/*.hpp src/diff/*.hpp \
+  src/sandbox/*.hpp | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
   clang++ -std=c++20 -g "$opt" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -Iinclude "${srcs[@]}" -lcrypto "${libs[@]}" -o "$bin"
+    -Iinclude -Isrc "${srcs[@]}" -lcrypto "${libs[@]}" -o "$bin"
 fi
 if [ "$target" = unpack ]; then
   # Seed corpus: every valid and hostile archive of the test corpus, each with a name byte.
