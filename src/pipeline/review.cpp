@@ -3,6 +3,7 @@
 #include <ecluse/diff/diff.hpp>
 #include <ecluse/pipeline/review.hpp>
 #include <ecluse/report/html.hpp>
+#include <ecluse/sandbox/sandbox.hpp>
 
 #include <algorithm>
 
@@ -201,7 +202,12 @@ Status write_report(const Session& s, const store::DropRecord& drop) {
   ECLUSE_TRY(findings, s.state().findings(drop.id));
   const auto fj = store::to_json(findings);
   ECLUSE_TRY(verdict, verdict_view(s, drop));
-  const auto html = report::render_html(doc, fj, verdict);
+  json::Json tests = nullptr;
+  if (auto tev = detail::stage_evidence(s, drop.id, "test")) {
+    ECLUSE_TRY(tdoc, sandbox::load_document(s.ws(), drop.id, *tev));
+    tests = std::move(tdoc);
+  }
+  const auto html = report::render_html(doc, fj, verdict, tests);
   return fs::write_file_atomic(
       s.ws().drops_dir() / drop.id / "report.html", html, reason::k_store_io);
 }

@@ -246,7 +246,7 @@ void put_summary(std::string& out, const Json& diff, const Json& findings) {
   out += "</div>\n</section>\n";
 }
 
-std::string render(const Json& diff, const Json& findings, const Json& verdict) {
+std::string render(const Json& diff, const Json& findings, const Json& verdict, const Json& tests) {
   const auto look = look_of(verdict);
   std::string out;
   out.reserve(std::size_t{64} * 1024);
@@ -255,6 +255,9 @@ std::string render(const Json& diff, const Json& findings, const Json& verdict) 
   put_banner(out, diff, verdict, look);
   put_summary(out, diff, findings);
   detail::put_findings(out, findings);
+  if (tests.is_object()) {
+    detail::put_tests(out, tests);
+  }
   detail::put_chart(out, list(diff, "by_folder"));
   detail::put_changes(out, list(diff, "changes"));
   detail::put_endpoints(out, list(diff, "endpoints"));
@@ -268,9 +271,12 @@ std::string render(const Json& diff, const Json& findings, const Json& verdict) 
 
 }  // namespace
 
-std::string render_html(const Json& diff, const Json& findings, const Json& verdict) {
+std::string render_html(const Json& diff,
+                        const Json& findings,
+                        const Json& verdict,
+                        const Json& tests) {
   try {
-    return render(diff, findings, verdict);
+    return render(diff, findings, verdict, tests);
   } catch (...) {  // only allocation can fail here; the contract says no exception escapes
     return "<!DOCTYPE html><title>ecluse report</title><p>The report could not be rendered.</p>";
   }

@@ -86,6 +86,7 @@ table.js-sortable th:focus-visible { outline: 2px solid #3b82f6; outline-offset:
 .sev-low, .c-renamed { background: #e8f0fe; color: #1a56b3; }
 .c-added, .yes { background: var(--pass-bg); color: var(--pass); }
 .grow { color: var(--grow); } .shrink { color: var(--shrink); }
+td.ok { color: var(--pass); font-weight: 600; } td.bad { color: var(--reject); font-weight: 600; }
 
 svg.chart { display: block; width: 100%; height: auto; font-size: 12px; }
 svg.chart .label { fill: var(--ink); }

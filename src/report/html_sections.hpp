@@ -17,6 +17,9 @@ void put_chart(std::string& out, const json::Json& folders);
 // The sortable change list (capped, with a note saying how many rows are left out).
 void put_changes(std::string& out, const json::Json& changes);
 
+// The sandbox tests table: each suite command's real-clock and shifted runs (test.json).
+void put_tests(std::string& out, const json::Json& tests);
+
 // The endpoints table (capped).
 void put_endpoints(std::string& out, const json::Json& endpoints);
 

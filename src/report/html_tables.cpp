@@ -255,4 +255,72 @@ void put_endpoints(std::string& out, const Json& endpoints) {
   out += "</section>\n";
 }
 
+namespace {
+
+// "passed", "exit 3", "timeout", "signal 9" for one run of a suite command.
+std::string outcome_of(const Json& run, std::int64_t expect) {
+  if (!run.is_object()) {
+    return "-";
+  }
+  const auto* timed_out = member(run, "timed_out");
+  if (timed_out != nullptr && timed_out->is_boolean() && timed_out->get<bool>()) {
+    return "timeout";
+  }
+  if (const auto sig = num(run, "signal"); sig && *sig != 0) {
+    return "signal " + std::to_string(*sig);
+  }
+  const auto code = num(run, "exit_code").value_or(-1);
+  return code == expect ? "passed" : "exit " + std::to_string(code);
+}
+
+void outcome_cell(std::string& out, const std::string& outcome) {
+  out += outcome == "passed" ? "<td class=\"ok\">" : outcome == "-" ? "<td>" : "<td class=\"bad\">";
+  put(out, outcome);
+  out += "</td>";
+}
+
+}  // namespace
+
+void put_tests(std::string& out, const Json& tests) {
+  const auto& commands = list(tests, "commands");
+  section_heading(out, "tests", "Sandbox tests", commands.size());
+  if (commands.empty()) {
+    out += "<p class=\"empty\">No suite ran (see the findings).</p>\n</section>\n";
+    return;
+  }
+  out += "<p>Profile ";
+  put(out, str(child(tests, "profile"), "name"));
+  out += ", suite ";
+  put(out, str(child(tests, "suite"), "name"));
+  out += ", ";
+  put(out, str(child(tests, "environment"), "bwrap"));
+  out += "; no network; second run with the clock "
+         + std::to_string(num(tests, "time_shift_days").value_or(0)) + " days ahead.</p>\n";
+  open_table(out,
+             "tests-table",
+             {{"Command"},
+              {"Real clock"},
+              {"Shifted clock"},
+              {"Egress attempts", Sort::number},
+              {"Seconds", Sort::number},
+              {"Peak memory", Sort::number}});
+  for (const auto& c : commands) {
+    const auto expect = num(c, "expect_exit").value_or(0);
+    const auto& now = child(c, "now");
+    out += "<tr>";
+    text_cell(out, str(c, "name"), "mono");
+    outcome_cell(out, outcome_of(now, expect));
+    outcome_cell(out, outcome_of(child(c, "shifted"), expect));
+    const auto egress = list(now, "egress").size() + list(child(c, "shifted"), "egress").size();
+    out += "<td class=\"num\">" + std::to_string(egress) + "</td>";
+    const auto secs = real(now, "seconds").value_or(0.0);
+    out += "<td class=\"num\">" + std::to_string(static_cast<std::int64_t>(secs * 1000.0))
+           + " ms</td>";
+    out += "<td class=\"num\">" + human_bytes(num(now, "peak_rss_kib").value_or(0) * 1024, false)
+           + "</td></tr>\n";
+  }
+  close_table(out);
+  out += "</section>\n";
+}
+
 }  // namespace ecluse::report::detail

@@ -324,3 +324,32 @@ TEST_CASE("report::render_html shows a hold that engineers approved as APPROVED,
   CHECK_FALSE(has(html, "Verdict: PASS"));
   CHECK(has(render_html(sample_diff(), Json::array(), verdict("pass")), "Verdict: PASS"));
 }
+
+TEST_CASE("report::render_html shows each suite command's two runs, names escaped") {
+  const Json tests = {
+      {"schema", "ecluse.test/v1"},
+      {"profile", {{"name", "default"}}},
+      {"suite", {{"name", "cloud"}}},
+      {"environment", {{"bwrap", "bubblewrap 0.8.0"}}},
+      {"time_shift_days", 400},
+      {"commands",
+       Json::array({{{"name", "<script>alert(1)</script>"},
+                     {"expect_exit", 0},
+                     {"now", {{"exit_code", 0}, {"seconds", 0.02}, {"egress", Json::array()}}},
+                     {"shifted", {{"exit_code", 3}, {"egress", Json::array({Json::object()})}}}},
+                    {{"name", "slow"},
+                     {"expect_exit", 0},
+                     {"now", {{"exit_code", -1}, {"timed_out", true}}}}})}};
+  const auto html = render_html(Json::object(), Json::array(), nullptr, tests);
+  CHECK(html.find("<section id=\"tests\">") != std::string::npos);
+  CHECK(html.find("<script>alert(1)") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(1)") != std::string::npos);
+  CHECK(html.find("<td class=\"ok\">passed</td><td class=\"bad\">exit 3</td>")
+        != std::string::npos);
+  CHECK(html.find("<td class=\"bad\">timeout</td>") != std::string::npos);
+  CHECK(html.find("400 days ahead") != std::string::npos);
+  SUBCASE("no test document: no section") {
+    CHECK(render_html(Json::object(), Json::array(), nullptr).find("id=\"tests\"")
+          == std::string::npos);
+  }
+}
