@@ -26,6 +26,7 @@ std::string from_env(const char* name, std::string fallback) {
 std::string debian_faketime() {
   glob_t g{};
   std::string found;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): probed before any sandbox thread runs
   if (::glob("/usr/lib/*/faketime/libfaketime.so.1", 0, nullptr, &g) == 0 && g.gl_pathc > 0) {
     found = g.gl_pathv[0];  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
   }

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,6 +21,7 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 
 namespace ecluse::sandbox {
 
@@ -56,6 +56,8 @@ struct ChildPlan {
 // Two steps, so that no target number overwrites a descriptor still to be moved; everything
 // above the highest target is closed at exec.
 void place_descriptors(const ChildPlan& plan) {
+  // Indexes stay below plan.count <= k_max_fds (plan_for checks); no .at() between fork and exec.
+  // NOLINTBEGIN(cppcoreguidelines-pro-bounds-constant-array-index)
   std::array<int, k_max_fds> moved{};
   for (std::size_t i = 0; i < plan.count; ++i) {
     moved[i] = ::fcntl(plan.from[i], F_DUPFD_CLOEXEC, 20);
@@ -68,6 +70,7 @@ void place_descriptors(const ChildPlan& plan) {
       child_fail("ecluse: cannot place a descriptor\n");
     }
   }
+  // NOLINTEND(cppcoreguidelines-pro-bounds-constant-array-index)
   if (::close_range(static_cast<unsigned>(plan.highest) + 1U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     child_fail("ecluse: cannot close the other descriptors\n");
   }
@@ -146,34 +149,54 @@ void kill_tree(pid_t pid, const ProcessHooks& hooks) {
   }
 }
 
+// Reads what one ready pipe holds into its capture (keeping at most cap bytes, counting all);
+// closes it at end of file.
+void read_one(fs::UniqueFd& fd, std::size_t cap, CapturedOutput& o, std::array<char, 65536>& buf) {
+  const ssize_t got = ::read(fd.get(), buf.data(), buf.size());
+  if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+    return;
+  }
+  if (got <= 0) {
+    fd = fs::UniqueFd();
+    return;
+  }
+  const auto room = cap - std::min(cap, o.head.size());
+  o.head.append(buf.data(), std::min(static_cast<std::size_t>(got), room));
+  o.total += static_cast<std::uint64_t>(got);
+}
+
+// The pipes still open, as poll entries; index says which capture each one is.
+std::vector<pollfd> open_pipes(const Pipes& pipes, std::vector<std::size_t>& index) {
+  std::vector<pollfd> polls;
+  for (std::size_t i = 0; i < pipes.read.size(); ++i) {
+    if (pipes.read[i].valid()) {
+      polls.push_back({pipes.read[i].get(), POLLIN, 0});
+      index.push_back(i);
+    }
+  }
+  return polls;
+}
+
 // Reads every pipe until end of file or the deadline (then kills the tree, and reads on for a
-// short grace). Returns whether the deadline passed.
+// short grace). Returns whether the deadline passed. The deadline is checked every round, not
+// only when poll() times out: output that never stops must not postpone the kill.
 bool read_pipes(pid_t pid,
                 const ProcessSpec& spec,
                 Pipes& pipes,
                 const ProcessHooks& hooks,
                 std::vector<CapturedOutput>& out) {
-  const auto deadline = Clock::now() + spec.wall;
-  auto stop_at = deadline;
+  auto stop_at = Clock::now() + spec.wall;
   bool timed_out = false;
   std::array<char, 65536> buf{};
   for (;;) {
-    std::vector<pollfd> polls;
     std::vector<std::size_t> index;
-    for (std::size_t i = 0; i < pipes.read.size(); ++i) {
-      if (pipes.read[i].valid()) {
-        polls.push_back({pipes.read[i].get(), POLLIN, 0});
-        index.push_back(i);
-      }
-    }
+    auto polls = open_pipes(pipes, index);
     if (polls.empty()) {
       return timed_out;
     }
-    // Checked every round, not only when poll() times out: output that never stops must not
-    // postpone the kill.
     if (Clock::now() >= stop_at) {
       if (timed_out) {
-        return true;
+        return true;  // the grace passed: stop reading, whatever still holds the pipes
       }
       timed_out = true;
       kill_tree(pid, hooks);
@@ -181,33 +204,15 @@ bool read_pipes(pid_t pid,
       continue;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_at - Clock::now());
-    const int n =
-        ::poll(polls.data(), polls.size(), static_cast<int>(std::max<long>(left.count(), 0)));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n == 0) {
-      continue;  // the deadline check above acts
+    if (::poll(polls.data(), polls.size(), static_cast<int>(std::max<long>(left.count(), 0)))
+        <= 0) {
+      continue;  // EINTR, or the deadline check above acts
     }
     for (std::size_t k = 0; k < polls.size(); ++k) {
-      if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
-        continue;
+      if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        const auto i = index[k];
+        read_one(pipes.read[i], spec.captures[i].cap, out[i], buf);
       }
-      const auto i = index[k];
-      const ssize_t got = ::read(pipes.read[i].get(), buf.data(), buf.size());
-      if (got <= 0) {
-        if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
-          continue;
-        }
-        pipes.read[i] = fs::UniqueFd();
-        continue;
-      }
-      auto& o = out[i];
-      const auto keep = std::min<std::size_t>(
-          static_cast<std::size_t>(got),
-          spec.captures[i].cap - std::min(spec.captures[i].cap, o.head.size()));
-      o.head.append(buf.data(), keep);
-      o.total += static_cast<std::uint64_t>(got);
     }
   }
 }
@@ -220,8 +225,10 @@ Status reap(pid_t pid, ProcessResult& r) {
     w = ::wait4(pid, &status, 0, &ru);
   } while (w < 0 && errno == EINTR);
   if (w == pid) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): the wait macros
     if (WIFEXITED(status)) {
       r.exit_code = WEXITSTATUS(status);
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access)
     } else if (WIFSIGNALED(status)) {
       r.term_signal = WTERMSIG(status);
     }

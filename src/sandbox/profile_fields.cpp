@@ -110,8 +110,10 @@ Status parse_limits(const json::Json& j, Limits& limits) {
     return invalid("limits", "must be an object");
   }
   for (const auto& [key, value] : j.items()) {
-    const auto* f = std::find_if(
-        k_limit_fields.begin(), k_limit_fields.end(), [&](const auto& l) { return l.name == key; });
+    const std::string& name = key;  // a structured binding cannot be captured (C++20)
+    const auto* f = std::find_if(k_limit_fields.begin(), k_limit_fields.end(), [&](const auto& l) {
+      return l.name == name;
+    });
     if (f == k_limit_fields.end()) {
       return invalid("limits." + key, "unknown limit");
     }

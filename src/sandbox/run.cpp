@@ -26,7 +26,7 @@ namespace ecluse::sandbox {
 
 namespace {
 
-constexpr std::size_t k_listing_cap = 256U * 1024U;
+constexpr std::size_t k_listing_cap = std::size_t{256} * 1024U;
 constexpr std::size_t k_max_files = 1000;
 constexpr int k_info_timeout_ms = 10000;
 
@@ -90,7 +90,7 @@ Result<pid_t> read_child_pid(int fd) {
 }
 
 std::vector<Rlimit> rlimits_for(const Limits& l, bool cap_by_rlimit) {
-  constexpr std::uint64_t k_mib = 1024U * 1024U;
+  constexpr std::uint64_t k_mib = std::uint64_t{1024} * 1024U;
   std::vector<Rlimit> r{{RLIMIT_CPU, l.cpu_seconds},
                         {RLIMIT_AS, l.memory_mib * k_mib},
                         {RLIMIT_FSIZE, l.file_size_mib * k_mib},
@@ -230,10 +230,12 @@ Status check_sources(const Profile& p, const std::filesystem::path& workspace_ro
         !ws.empty()
         && (resolved == ws || resolved.rfind(ws + "/", 0) == 0 || ws.rfind(resolved + "/", 0) == 0);
     if (!ec && (forbidden_source(resolved) || in_workspace)) {
-      return fail(reason::k_sandbox_bad_profile,
-                  "profile " + p.name + ": '" + s + "' resolves to " + resolved
-                      + ", which the sandbox may never see (sockets, secrets, the workspace)",
-                  s);
+      std::string why = "profile " + p.name + ": '";
+      why += s;
+      why += "' resolves to ";
+      why += resolved;
+      why += ", which the sandbox may never see (sockets, secrets, the workspace)";
+      return fail(reason::k_sandbox_bad_profile, std::move(why), s);
     }
   }
   return {};
@@ -288,7 +290,7 @@ Result<std::filesystem::path> make_run_dir() {
 
 Result<Sandbox> Sandbox::prepare(Environment env,
                                  Profile profile,
-                                 std::filesystem::path drop_dir,
+                                 const std::filesystem::path& drop_dir,
                                  const std::filesystem::path& protect) {
   ECLUSE_CHECK(check_sources(profile, protect.empty() ? drop_dir : protect));
   ECLUSE_CHECK(check_reachable(drop_dir));

@@ -20,6 +20,17 @@ namespace {
 
 constexpr std::uint64_t k_max_document_bytes = 256ULL << 20U;
 
+// An archive artifact's first level under at (nothing for a plain file).
+Status materialise_contents(const unpack::Entry& artifact,
+                            const store::ContentStore& objects,
+                            const std::filesystem::path& at) {
+  if (artifact.contents.empty()) {
+    return {};
+  }
+  ECLUSE_CHECK(fs::make_dirs(at, reason::k_store_io));
+  return unpack::materialise(artifact.contents, objects, at);
+}
+
 // /drop/payload/ARTIFACT is each artifact as the vendor shipped it (mode 0555: drop.json carries
 // no modes, and a test must be able to run a shipped program); /drop/tree/ARTIFACT/ holds what
 // an archive artifact unpacked to, with the archive's modes (its first level; nested archives
@@ -37,11 +48,7 @@ Status materialise_drop(const unpack::Tree& tree,
   ECLUSE_CHECK(fs::make_dirs(dest / "payload", reason::k_store_io));
   ECLUSE_CHECK(unpack::materialise(shipped, objects, dest / "payload"));
   for (const auto& a : tree.artifacts) {
-    if (!a.contents.empty()) {
-      const auto at = dest / "tree" / a.path;
-      ECLUSE_CHECK(fs::make_dirs(at, reason::k_store_io));
-      ECLUSE_CHECK(unpack::materialise(a.contents, objects, at));
-    }
+    ECLUSE_CHECK(materialise_contents(a, objects, dest / "tree" / a.path));
   }
   return {};
 }
@@ -90,6 +97,30 @@ struct SuiteRun {
   json::Json commands = json::Json::array();
 };
 
+// One suite command, with the real clock and (shift > 0) shifted; its outputs kept in out_dir.
+Status run_command(const Sandbox& sb,
+                   const TestCommand& c,
+                   const std::filesystem::path& out_dir,
+                   std::int32_t shift,
+                   SuiteRun& run) {
+  detail::CommandOutcome o{c, {}, std::nullopt};
+  ECLUSE_TRY(now, sb.run(c.argv, 0, c.wall_seconds.value_or(0)));
+  o.now = std::move(now);
+  ECLUSE_CHECK(keep_output(out_dir, c.name, "now", o.now));
+  json::Json entry{
+      {"name", c.name}, {"argv", c.argv}, {"expect_exit", c.expect_exit}, {"now", to_json(o.now)}};
+  if (shift > 0) {
+    ECLUSE_TRY(later, sb.run(c.argv, shift, c.wall_seconds.value_or(0)));
+    ECLUSE_CHECK(keep_output(out_dir, c.name, "shifted", later));
+    entry["shifted"] = to_json(later);
+    o.shifted = std::move(later);
+  }
+  entry["passed"] = detail::passed(c, o.now);
+  run.commands.push_back(std::move(entry));
+  run.outcomes.push_back(std::move(o));
+  return {};
+}
+
 Result<SuiteRun> run_commands(const Context& ctx,
                               const Sandbox& sb,
                               const Suite& suite,
@@ -101,23 +132,7 @@ Result<SuiteRun> run_commands(const Context& ctx,
   const auto shift = sb.profile().time_shift_days;
   SuiteRun run;
   for (const auto& c : suite.commands) {
-    detail::CommandOutcome o{c, {}, std::nullopt};
-    ECLUSE_TRY(now, sb.run(c.argv, 0, c.wall_seconds.value_or(0)));
-    o.now = std::move(now);
-    ECLUSE_CHECK(keep_output(out_dir, c.name, "now", o.now));
-    json::Json entry{{"name", c.name},
-                     {"argv", c.argv},
-                     {"expect_exit", c.expect_exit},
-                     {"now", to_json(o.now)}};
-    if (shift > 0) {
-      ECLUSE_TRY(later, sb.run(c.argv, shift, c.wall_seconds.value_or(0)));
-      ECLUSE_CHECK(keep_output(out_dir, c.name, "shifted", later));
-      entry["shifted"] = to_json(later);
-      o.shifted = std::move(later);
-    }
-    entry["passed"] = detail::passed(c, o.now);
-    run.commands.push_back(std::move(entry));
-    run.outcomes.push_back(std::move(o));
+    ECLUSE_CHECK(run_command(sb, c, out_dir, shift, run));
   }
   return run;
 }

@@ -1,10 +1,10 @@
 // libFuzzer target: the egress packet parser (IPv4/IPv6, TCP/UDP/ICMP, DNS questions) on
 // arbitrary bytes; the first byte picks the ethertype.
-#include "sandbox/packet.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
+
+#include "sandbox/packet.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) {

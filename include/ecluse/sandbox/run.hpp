@@ -62,7 +62,7 @@ class Sandbox {
   // is sandbox.bad_profile. When ecluse runs as root, bwrap runs as nobody (65534).
   static Result<Sandbox> prepare(Environment env,
                                  Profile profile,
-                                 std::filesystem::path drop_dir,
+                                 const std::filesystem::path& drop_dir,
                                  const std::filesystem::path& protect = {});
 
   // Runs argv (argv[0] absolute, inside the sandbox) with the clock shift_days ahead (0: the
