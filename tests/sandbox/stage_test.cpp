@@ -175,3 +175,33 @@ TEST_CASE("test stage: a drop whose product has no suite gets test.no_suite") {
   REQUIRE(none.size() == 1);
   CHECK(none[0].item == "cloud");
 }
+
+TEST_CASE("test stage: user namespaces unavailable is an environment error naming what to enable") {
+  // A stand-in for bwrap at the process seam: it answers --version and then fails the trial
+  // sandbox the way bwrap does on a kernel without (unprivileged) user namespaces.
+  const ecluse::test::TempDir t;
+  const auto fake = t / "bwrap";
+  ecluse::test::write_file(
+      fake,
+      "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'bubblewrap 0.8.0'; exit 0; }\n"
+      "echo 'bwrap: No permissions to creating new namespace' >&2; exit 1\n");
+  std::filesystem::permissions(
+      fake,
+      std::filesystem::perms::owner_all | std::filesystem::perms::group_exec
+          | std::filesystem::perms::others_exec | std::filesystem::perms::group_read
+          | std::filesystem::perms::others_read);
+  // The sandbox user must reach it when ecluse is root.
+  std::filesystem::permissions(
+      t.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+  const ScopedEnv env("ECLUSE_BWRAP", fake.string());
+  auto r = ecluse::sandbox::probe_environment();
+  if (r || r.error().reason != "sandbox.userns_unavailable") {
+    // Other checks come first (seccomp, capabilities); only where they pass is this reachable.
+    REQUIRE_FALSE(r.has_value());
+    MESSAGE("earlier check failed: " << r.error().to_string());
+    return;
+  }
+  CHECK(r.error().code == ecluse::Errc::unavailable);
+  CHECK(r.error().message.find("No permissions to creating new namespace") != std::string::npos);
+  CHECK(r.error().message.find("user.max_user_namespaces") != std::string::npos);
+}
