@@ -41,8 +41,9 @@ echo "== what unpack found (every archive taken apart into the content store, tr
 echo "== what the sandbox saw (no network: every attempt recorded; the clock shifted 400 days)"
 "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | sed -n '/^stage test/,/^stage policy/p' \
   | sed '$d'
+shown=$("$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0)
 for code in test.egress_attempt test.fails_in_future; do
-  if ! "$ecluse" --workspace "$ws" show acme/cloud-agent/1.0.0 | grep -q "finding .* $code "; then
+  if ! grep -q "finding .* $code " <<<"$shown"; then
     echo "quickstart: the sandbox did not report $code for the demo agent" >&2
     exit 1
   fi
@@ -73,8 +74,9 @@ set +e
 "$ecluse" --workspace "$ws" ingest "$work/demo/drop-1.1.0"
 set -e
 "$ecluse" --workspace "$ws" diff acme/cloud-agent/1.1.0
-if ! "$ecluse" --workspace "$ws" diff --json acme/cloud-agent/1.1.0 \
-    | grep -q 'collect.vendor-analytics.example.com'; then
+# (Read whole, then searched: grep -q closing the pipe early would fail the pipeline.)
+diff_json=$("$ecluse" --workspace "$ws" diff --json acme/cloud-agent/1.1.0)
+if ! grep -q 'collect.vendor-analytics.example.com' <<<"$diff_json"; then
   echo "quickstart: the new endpoint of 1.1.0 was not reported" >&2
   exit 1
 fi
@@ -99,7 +101,7 @@ cat <<MSG
 
 Where to look:
   workspace          $ws
-  drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json, diff.json, report.html)
+  drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json, diff.json, test.json, test-output/, report.html)
   the HTML report    $(ls "$ws"/quarantine/drops/*/report.html | head -1) (self-contained, opens offline)
   the policy         $ws/policy.json (ecluse policy check validates it)
   content store      $ws/quarantine/objects/sha256/
