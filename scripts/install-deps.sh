@@ -11,6 +11,7 @@ packages=(
   bubblewrap libseccomp-dev faketime
   libarchive-tools zstd lz4 python3
   openssl coreutils time bc
+  softhsm2 libengine-pkcs11-openssl opensc
   clang clang-format libclang-rt-14-dev
   chromium
 )

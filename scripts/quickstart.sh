@@ -3,8 +3,10 @@
 # generated demo vendor CA pinned in the workspace trust store and a signed demo drop, ingested
 # through every stage that exists (intake, verify, unpack, diff, sandboxed tests, policy
 # verdict), held for its new executable and endpoint, the phone-home its self-test attempts and
-# the licence that stops working in the future, and approved by a demo engineer; then a second
-# release diffed against the first; then a tampered copy of the drop, rejected.
+# the licence that stops working in the future, approved by a demo engineer with a signed
+# approval, then signed with generated operator keys (in-toto attestations in DSSE envelopes, a
+# SLSA verification summary, a CMS signature per artifact) and verified three ways; then a
+# second release diffed against the first; then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,9 @@ echo "   drop:        $ws/staging/incoming/acme-cloud-agent-1.0.0 (drop.json, dr
 echo "== pin the vendor's root in the workspace trust store"
 "$ecluse" --workspace "$ws" trust add-vendor acme --root "$work/demo/vendor/root.pem"
 "$ecluse" --workspace "$ws" trust list
+echo "== operator keys: root (signs the key list, the CA), release, journal, one engineer"
+"$ecluse" --workspace "$ws" keys init --engineer demo-engineer
+"$ecluse" --workspace "$ws" keys list
 echo "== can this machine run the test sandbox?"
 "$ecluse" --workspace "$ws" sandbox check
 echo "== ingest (intake; verify: signature, chain, code signing, algorithms, version; unpack; diff;"
@@ -52,9 +57,36 @@ echo "== what changed, and should I worry? (a first release: everything is new)"
 "$ecluse" --workspace "$ws" diff acme/cloud-agent/1.0.0
 echo "== what waits for whom"
 "$ecluse" --workspace "$ws" status | sed -n '/^waiting for review/,$p'
-echo "== a release engineer approves (policy: one approval; distinct names count once)"
+echo "== a release engineer approves with a signed approval (policy: one; distinct keys count)"
 "$ecluse" --workspace "$ws" approve acme/cloud-agent/1.0.0 --as demo-engineer \
   --reason "quickstart: demo script and endpoint reviewed"
+echo "== the release is attested: operator keys signed every stage, the summary and each artifact"
+drop_id=$("$ecluse" --workspace "$ws" status --json | python3 -c '
+import json, sys
+for d in json.load(sys.stdin)["drops"]:
+    if d["version"] == "1.0.0" and d["state"] == "signed":
+        print(d["id"])')
+if [ -z "$drop_id" ]; then
+  echo "quickstart: the approved release 1.0.0 was not signed" >&2
+  exit 1
+fi
+attest_dir=$ws/quarantine/drops/$drop_id/attestations
+ls "$attest_dir"
+"$ecluse" --workspace "$ws" keys export-public --out "$work/verifier"
+artifact=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["artifacts"][0]["path"])' \
+  "$work/demo/drop/drop.json")
+echo "== verify it as a consumer would, with nothing but the exported key list"
+"$ecluse" verify-attestation "$attest_dir/verification-summary.dsse.json" \
+  --keys "$work/verifier/keylist.json" --artifact "$work/demo/drop/payload/$artifact"
+echo "== and without ecluse: the DSSE signature (Python + openssl), the CMS signature (openssl cms)"
+release_key=$("$ecluse" --workspace "$ws" keys list --json | python3 -c '
+import json, sys
+print([k["keyid"] for k in json.load(sys.stdin)["keys"] if k["role"] == "release" and k["status"] == "active"][0])')
+python3 tests/tools/dsse_verify.py "$attest_dir/verification-summary.dsse.json" \
+  "$work/verifier/keys/$release_key.pem"
+openssl cms -verify -binary -inform DER -content "$work/demo/drop/payload/$artifact" \
+  -in "$ws/quarantine/drops/$drop_id/signatures/$artifact.p7s" \
+  -CAfile "$work/verifier/operator-ca.pem" -purpose any -out /dev/null
 echo "== release 1.1.0: the vendor adds a destination to the agent's configuration"
 bash scripts/make-demo-drop.sh "$work/demo" 1.1.0 drop-1.1.0 >/dev/null
 printf 'backup = https://collect.vendor-analytics.example.com/upload\n' \
@@ -102,6 +134,8 @@ cat <<MSG
 Where to look:
   workspace          $ws
   drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json, diff.json, test.json, test-output/, report.html)
+  attestations       $attest_dir (DSSE envelopes; signatures/ beside it holds ARTIFACT.p7s)
+  verify the release $ecluse verify-attestation $attest_dir/verification-summary.dsse.json --keys $work/verifier/keylist.json --artifact $work/demo/drop/payload/$artifact
   the HTML report    $(ls "$ws"/quarantine/drops/*/report.html | head -1) (self-contained, opens offline)
   the policy         $ws/policy.json (ecluse policy check validates it)
   content store      $ws/quarantine/objects/sha256/

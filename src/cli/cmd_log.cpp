@@ -1,5 +1,6 @@
 // ecluse log [--verify]: print or check the audit journal.
 #include <ecluse/core/printable.hpp>
+#include <ecluse/pipeline/sign.hpp>
 
 #include "common.hpp"
 
@@ -23,30 +24,57 @@ std::string field(const json::Json& entry, const char* key) {
   return v.is_string() ? printable(v.get_ref<const std::string&>()) : json::dump_line(v);
 }
 
-int run_verify(const pipeline::Session& s, const LogOptions& o) {
-  auto check = s.journal().verify();
-  if (!check) {
-    return report(check.error(), o.json);
+json::Json report_json(const pipeline::JournalReport& r) {
+  auto problems = json::Json::array();
+  for (const auto& p : r.problems) {
+    problems.push_back({{"checkpoint_line", p.line}, {"problem", p.problem}});
   }
-  if (o.json) {
-    out(json::dump_pretty(json::Json{{"ok", check->ok},
-                                     {"entries", check->entries},
-                                     {"first_bad_line", check->first_bad_line},
-                                     {"problem", check->problem}})
-        + "\n");
-  } else if (check->ok) {
-    out("journal ok: " + std::to_string(check->entries) + " entries, chain and head intact\n");
+  return {{"ok", r.ok()},
+          {"entries", r.chain.entries},
+          {"first_bad_line", r.chain.first_bad_line},
+          {"problem", r.chain.problem},
+          {"checkpoints",
+           {{"verified", r.checkpoints},
+            {"last_seq", r.last_checkpoint},
+            {"signers", r.signers},
+            {"problems", problems}}}};
+}
+
+std::string report_text(const pipeline::JournalReport& r) {
+  std::string t;
+  if (r.chain.ok) {
+    t = "journal ok: " + std::to_string(r.chain.entries) + " entries, chain and head intact\n";
   } else {
-    out("journal tampered: line " + std::to_string(check->first_bad_line) + ": "
-        + printable(check->problem) + "\n");
+    t = "journal tampered: line " + std::to_string(r.chain.first_bad_line) + ": "
+        + printable(r.chain.problem) + "\n";
   }
-  if (!check->ok) {
+  t += "checkpoints: " + std::to_string(r.checkpoints) + " signed checkpoints verified";
+  t += r.checkpoints > 0 ? ", the last at seq " + std::to_string(r.last_checkpoint) + "\n" : "\n";
+  for (const auto& p : r.problems) {
+    t += "checkpoint problem"
+         + (p.line > 0 ? " (checkpoints.jsonl line " + std::to_string(p.line) + ")" : std::string())
+         + ": " + printable(p.problem) + "\n";
+  }
+  return t;
+}
+
+int run_verify(const pipeline::Session& s, const LogOptions& o) {
+  auto r = pipeline::verify_journal(s);
+  if (!r) {
+    return report(r.error(), o.json);
+  }
+  out(o.json ? json::dump_pretty(report_json(*r)) + "\n" : report_text(*r));
+  if (!r->chain.ok) {
     (void)std::fprintf(stderr,
                        "ecluse: journal.tampered: line %llu: %s\n",
-                       static_cast<unsigned long long>(check->first_bad_line),
-                       printable(check->problem).c_str());
+                       static_cast<unsigned long long>(r->chain.first_bad_line),
+                       printable(r->chain.problem).c_str());
   }
-  return check->ok ? k_exit_ok : k_exit_rejected;
+  for (const auto& p : r->problems) {
+    (void)std::fprintf(
+        stderr, "ecluse: journal.checkpoint_invalid: %s\n", printable(p.problem).c_str());
+  }
+  return r->ok() ? k_exit_ok : k_exit_rejected;
 }
 
 int run_log(const GlobalOptions& g, const LogOptions& o) {
@@ -86,7 +114,8 @@ void add_log(CLI::App& app, const GlobalOptions& g, Action& action) {
   cmd->add_flag(
       "--verify",
       opts->verify,
-      "check the chain; name the first edited, removed, inserted, reordered or truncated line");
+      "check the chain (name the first edited, removed, inserted, reordered or truncated line) and "
+      "every signed checkpoint");
   cmd->add_option("--drop", opts->drop, "only entries of drops whose id starts with this");
   cmd->add_flag("--json", opts->json, "print as JSON");
   cmd->callback([opts, &g, &action] {

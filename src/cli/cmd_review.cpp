@@ -1,5 +1,6 @@
 // ecluse approve DROP --as NAME --reason TEXT and ecluse reject DROP --as NAME --reason TEXT:
-// an engineer's decision on a held drop, journaled; distinct approvals count once each.
+// an engineer's decision on a held drop, journaled. An approval is signed with the engineer's
+// key (keys generate --role engineer --name NAME); distinct unrevoked keys count once each.
 #include <ecluse/core/printable.hpp>
 #include <ecluse/pipeline/review.hpp>
 
@@ -34,12 +35,13 @@ std::string outcome_text(const pipeline::ReviewOutcome& r, bool approving) {
     names += (names.empty() ? "" : ", ") + printable(n);
   }
   const auto have = std::to_string(r.approvers.size()) + " of " + std::to_string(r.required);
-  if (r.drop.state == DropState::approved) {
-    return "approved  " + id + "  " + drop_name(r.drop) + "  (" + have + " approvals: " + names
-           + ")\n";
+  if (r.drop.state == DropState::approved || r.drop.state == DropState::signed_off) {
+    return std::string(r.drop.state == DropState::signed_off ? "signed    " : "approved  ") + id
+           + "  " + drop_name(r.drop) + "  (" + have + " signed approvals: " + names + ")\n";
   }
-  return "held      " + id + "  " + drop_name(r.drop) + "  (" + have + " approvals: " + names
-         + "; waiting for " + std::to_string(r.required - r.approvers.size()) + " more)\n";
+  const auto missing = r.required > r.approvers.size() ? r.required - r.approvers.size() : 1;
+  return "held      " + id + "  " + drop_name(r.drop) + "  (" + have + " signed approvals: " + names
+         + "; waiting for " + std::to_string(missing) + " more)\n";
 }
 
 int run_review(const GlobalOptions& g, const ReviewOptions& o, bool approving) {

@@ -154,6 +154,25 @@ std::string test_text(const json::Json& e) {
   return text;
 }
 
+// The sign stage's evidence as a person reads it.
+std::string sign_text(const json::Json& e) {
+  if (!e.contains("summary") || !e.at("summary").is_object()) {
+    return {};
+  }
+  const auto& cert = e.value("certificate", json::Json::object());
+  std::string text = "  signed by  release key " + str(e, "release_key").substr(0, 16)
+                     + ", certificate " + printable(str(cert, "subject")) + " until "
+                     + str(cert, "not_after") + "\n";
+  for (const auto& a : e.value("attestations", json::Json::array())) {
+    text += "  statement  " + str(a, "file") + "  " + str(a, "sha256").substr(0, 16) + "\n";
+  }
+  text += "  summary    " + str(e.at("summary"), "file") + "  "
+          + str(e.at("summary"), "sha256").substr(0, 16) + "\n" + "  artifacts  "
+          + std::to_string(e.value("signatures", json::Json::array()).size())
+          + " CMS signatures in signatures/\n";
+  return text;
+}
+
 // Held drops with what they wait for: approvals required, granted (by whom), still needed.
 Result<json::Json> waiting_reviews(const pipeline::Session& s,
                                    const std::vector<store::DropRecord>& drops) {
@@ -284,6 +303,7 @@ int run_show(const GlobalOptions& g, const ReadOptions& o) {
     const auto summary = st.stage == "verify"   ? verify_text(st.evidence)
                          : st.stage == "unpack" ? unpack_text(st.evidence)
                          : st.stage == "test"   ? test_text(st.evidence)
+                         : st.stage == "sign"   ? sign_text(st.evidence)
                                                 : std::string();
     text += summary.empty() ? json::dump_pretty(st.evidence) + "\n" : summary;
   }

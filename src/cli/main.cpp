@@ -1,5 +1,6 @@
 // The command-line entry point: CLI11 parsing, dispatch, and the one last-resort catch.
 #include <ecluse/cli/main.hpp>
+#include <ecluse/core/version.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -15,7 +16,7 @@ int run(int argc, char** argv) {
       "ecluse: quarantine, verify and attest vendor software drops before they enter an isolated "
       "zone",
       "ecluse"};
-  app.set_version_flag("--version", "ecluse 0.1.0");
+  app.set_version_flag("--version", "ecluse " + std::string(k_ecluse_version));
   app.require_subcommand(1);
   GlobalOptions g;
   app.add_option(
@@ -33,6 +34,8 @@ int run(int argc, char** argv) {
   add_reject(app, g, action);
   add_policy(app, g, action);
   add_sandbox(app, g, action);
+  add_keys(app, g, action);
+  add_sign(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);

@@ -218,4 +218,17 @@ bool crl_issued_by(const Crl& crl, const Certificate& issuer) {
   return ok;
 }
 
+bool certificate_issued_by(const Certificate& cert, const Certificate& issuer) {
+  auto c = ossl::to_x509(cert);
+  auto i = ossl::to_x509(issuer);
+  if (!c || !i) {
+    return false;
+  }
+  auto* key = X509_get0_pubkey(i->get());
+  const bool ok = key != nullptr && X509_check_issued(i->get(), c->get()) == X509_V_OK
+                  && X509_verify(c->get(), key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 }  // namespace ecluse::crypto

@@ -3,6 +3,7 @@
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/pipeline/gc.hpp>
+#include <ecluse/pipeline/sign.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
 #include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
@@ -176,8 +177,16 @@ Status judge(const Session& s,
     return {};
   }
   ECLUSE_TRY(tested, detail::test_stage(s, *diffed, policy, ran));
-  if (tested) {
-    ECLUSE_CHECK(detail::policy_stage(s, *tested, policy, ran));
+  if (!tested) {
+    return {};
+  }
+  ECLUSE_CHECK(detail::policy_stage(s, *tested, policy, ran));
+  // sign: an approved drop is signed with the operator's keys (a signed one is reloaded).
+  ECLUSE_TRY(record, s.state().get_drop(tested->id()));
+  if (record && forward_rank(record->state) >= forward_rank(DropState::approved)) {
+    const bool was_approved = record->state == DropState::approved;
+    ECLUSE_TRY(after, sign(s, record->id));
+    ran = ran || (was_approved && after.state != DropState::approved);
   }
   return {};
 }

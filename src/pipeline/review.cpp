@@ -1,12 +1,16 @@
 // Human review of held drops, the verdict as reports show it, and the HTML report.
+#include <ecluse/attest/attest.hpp>
 #include <ecluse/core/fs.hpp>
 #include <ecluse/diff/diff.hpp>
+#include <ecluse/keys/keyring.hpp>
 #include <ecluse/pipeline/review.hpp>
+#include <ecluse/pipeline/sign.hpp>
 #include <ecluse/report/html.hpp>
 #include <ecluse/sandbox/sandbox.hpp>
 
 #include <algorithm>
 
+#include "sign_facts.hpp"
 #include "verdict.hpp"
 
 namespace ecluse::pipeline {
@@ -52,12 +56,36 @@ Result<std::uint32_t> required_of(const Session& s, const std::string& id) {
   return std::max<std::uint32_t>(ev.value("approvals_required", 1U), 1U);
 }
 
-// Each name's first approval, in order: approvals by one name count once.
+// The distinct engineer keys whose signed approval of this drop and verdict still counts
+// (verified against the key list now: revoked keys and approvals of other content drop out).
+// One key per engineer name: a rotated key (the old one retired, still valid) does not let
+// one engineer approve twice.
+std::vector<std::string> counted_keys(const std::vector<store::Review>& reviews,
+                                      const keys::KeyList& keys,
+                                      const std::string& id,
+                                      const std::string& verdict_sha) {
+  std::vector<std::string> out;
+  std::vector<std::string> names;
+  for (const auto& r : reviews) {
+    if (r.decision != "approve" || r.envelope.empty()) {
+      continue;
+    }
+    auto c = attest::check_approval(r.envelope, keys, id, verdict_sha);
+    if (c && std::find(out.begin(), out.end(), c->keyid) == out.end()) {
+      out.push_back(c->keyid);
+      names.push_back(c->engineer);
+    }
+  }
+  return out;
+}
+
+// Each key's first approval, in order (unsigned reviews of older workspaces: each name's).
 std::vector<const store::Review*> distinct_approvals(const std::vector<store::Review>& reviews) {
   std::vector<const store::Review*> out;
   for (const auto& r : reviews) {
-    const bool seen = std::any_of(
-        out.begin(), out.end(), [&](const store::Review* o) { return o->name == r.name; });
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const store::Review* o) {
+      return r.key_id.empty() ? o->name == r.name : o->key_id == r.key_id;
+    });
     if (r.decision == "approve" && !seen) {
       out.push_back(&r);
     }
@@ -76,10 +104,12 @@ std::vector<std::string> approvers_of(const std::vector<store::Review>& reviews)
 Result<ReviewOutcome> outcome_of(const Session& s,
                                  const std::string& id,
                                  std::uint32_t required,
-                                 bool continued) {
+                                 bool continued,
+                                 const std::vector<std::string>* approvers = nullptr) {
   ECLUSE_TRY(d, s.state().get_drop(id));
   ECLUSE_TRY(reviews, s.state().reviews(id));
-  ReviewOutcome out{std::move(*d), required, approvers_of(reviews), continued};
+  ReviewOutcome out{
+      std::move(*d), required, approvers ? *approvers : approvers_of(reviews), continued};
   ECLUSE_CHECK(write_report(s, out.drop));
   return out;
 }
@@ -87,7 +117,8 @@ Result<ReviewOutcome> outcome_of(const Session& s,
 json::Json granted_json(const std::vector<store::Review>& reviews) {
   auto out = json::Json::array();
   for (const auto* r : distinct_approvals(reviews)) {
-    out.push_back({{"name", r->name}, {"reason", r->reason}, {"time", r->created_at}});
+    out.push_back(
+        {{"name", r->name}, {"reason", r->reason}, {"time", r->created_at}, {"key", r->key_id}});
   }
   return out;
 }
@@ -118,30 +149,65 @@ Result<ReviewOutcome> approve(const Session& s,
                               const std::string& name,
                               const std::string& why) {
   ECLUSE_CHECK(check_review_args(name, why));
+  ECLUSE_CHECK(fs::make_dirs(s.ws().locks_dir(), reason::k_workspace_io));
+  // One approval at a time per drop: the count and the move to approved see every approval.
+  ECLUSE_TRY(
+      lock,
+      fs::lock_exclusive(s.ws().locks_dir() / ("review-" + id + ".lock"), reason::k_workspace_io));
   ECLUSE_TRY(d, held_drop(s, id));
   ECLUSE_TRY(required, required_of(s, id));
+  ECLUSE_TRY(keyring, keys::Keyring::open(s.ws().keys_dir()));
+  ECLUSE_TRY(key, keyring.active_signer(keys::Role::engineer, name));
+  ECLUSE_TRY(verdict, detail::policy_evidence(s, id));
+  ECLUSE_TRY(verdict_sha, detail::verdict_digest(verdict));
+  ECLUSE_TRY(manifest, detail::load_manifest(s, id));
   const auto now = format_utc(s.clock().now());
+  ECLUSE_TRY(envelope, attest::sign_approval({id, &manifest, verdict_sha, name, why, now}, key));
   ECLUSE_TRY(reviews, s.state().reviews(id));
-  const auto before = approvers_of(reviews);
-  const bool repeat = std::find(before.begin(), before.end(), name) != before.end();
-  const store::StageRecord result{
-      "review",
-      DropState::approved,
-      {{"approvals_required", required}, {"approved_by", name}, {"reason", why}},
-      now};
-  ECLUSE_TRY(reached,
-             s.state().approve(store::Review{id, name, "approve", why, now}, required, result));
+  auto counted = counted_keys(reviews, keyring.list(), id, verdict_sha);
+  const bool repeat = std::any_of(counted.begin(), counted.end(), [&](const std::string& k) {
+    const auto* e = keyring.list().find(k);
+    return k == key.key_id() || (e == nullptr && e->name == name);
+  });
+  if (!repeat) {
+    counted.push_back(key.key_id());
+    ECLUSE_CHECK(fs::make_dirs(s.ws().drops_dir() / id / "approvals", reason::k_store_io));
+    ECLUSE_CHECK(
+        fs::write_file_atomic(s.ws().drops_dir() / id / "approvals" / (key.key_id() + ".dsse.json"),
+                              envelope,
+                              reason::k_store_io));
+  }
+  const bool complete = counted.size() >= required;
+  const store::StageRecord result{"review",
+                                  DropState::approved,
+                                  {{"approvals_required", required},
+                                   {"approved_by", name},
+                                   {"reason", why},
+                                   {"approval_keys", counted}},
+                                  now};
+  ECLUSE_TRY(
+      reached,
+      s.state().approve(
+          store::Review{id, name, "approve", why, now, key.key_id(), envelope}, complete, result));
   ECLUSE_CHECK(s.record(id,
                         "review.approved",
                         {{"name", name},
+                         {"key", key.key_id()},
                          {"reason", why},
                          {"repeat", repeat},
-                         {"approvals", before.size() + (repeat ? 0U : 1U)},
+                         {"approvals", counted.size()},
                          {"required", required}}));
   if (reached) {
     ECLUSE_CHECK(s.record(id, "review.completed", {{"state", "approved"}, {"required", required}}));
+    ECLUSE_TRY(signed_drop, sign(s, id));
+    (void)signed_drop;
   }
-  return outcome_of(s, id, required, reached);
+  std::vector<std::string> names;
+  for (const auto& k : counted) {
+    const auto* e = keyring.list().find(k);
+    names.push_back(e != nullptr ? e->name : k.substr(0, 16));
+  }
+  return outcome_of(s, id, required, reached, &names);
 }
 
 Result<ReviewOutcome> reject(const Session& s,
@@ -158,8 +224,8 @@ Result<ReviewOutcome> reject(const Session& s,
                                    name};
   const store::StageRecord result{
       "review", DropState::rejected, {{"rejected_by", name}, {"reason", why}}, now};
-  ECLUSE_CHECK(
-      s.state().reject_review(store::Review{id, name, "reject", why, now}, rejection, result));
+  ECLUSE_CHECK(s.state().reject_review(
+      store::Review{id, name, "reject", why, now, "", ""}, rejection, result));
   ECLUSE_CHECK(s.record(id, "review.rejected", {{"name", name}, {"reason", why}}));
   return outcome_of(s, id, required, false);
 }
@@ -183,6 +249,9 @@ Result<json::Json> verdict_view(const Session& s, const store::DropRecord& drop)
   const auto decided = view.value("decision", std::string("hold"));
   view["state"] = to_string(drop.state);
   // What the report's banner shows: a hold that engineers resolved shows their outcome.
+  // Signing and promotion come after the approval: those drops were approved too.
+  const bool approved = drop.state != DropState::rejected
+                        && forward_rank(drop.state) >= forward_rank(DropState::approved);
   if (drop.state == DropState::approved && decided == "hold") {
     view["decision"] = "pass";
   }

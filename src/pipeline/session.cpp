@@ -1,5 +1,6 @@
 // A pipeline session: the workspace with its opened stores.
 #include <ecluse/pipeline/driver.hpp>
+#include <ecluse/pipeline/sign.hpp>
 
 namespace ecluse::pipeline {
 
@@ -22,8 +23,12 @@ Result<Session> Session::open(workspace::Workspace ws, const Clock& clock, std::
 Status Session::record(const std::string& drop,
                        const std::string& event,
                        json::Json details) const {
-  return m_journal.append(
-      store::JournalEntry{format_utc(m_clock->now()), m_actor, drop, event, std::move(details)});
+  ECLUSE_CHECK(m_journal.append(
+      store::JournalEntry{format_utc(m_clock->now()), m_actor, drop, event, std::move(details)}));
+  // Every k_checkpoint_every entries the journal key signs the head (when there is one).
+  ECLUSE_TRY(signed_now, checkpoint(*this, false));
+  (void)signed_now;
+  return {};
 }
 
 }  // namespace ecluse::pipeline

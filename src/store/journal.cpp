@@ -217,4 +217,94 @@ Result<std::vector<json::Json>> Journal::entries() const {
   return out;
 }
 
+Result<JournalHead> Journal::head() const {
+  // HEAD is replaced by rename, so one read sees one whole version of it.
+  const auto path = m_dir / "HEAD";
+  const fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return JournalHead{0, k_zero_hash};
+    }
+    return io("cannot open", path);
+  }
+  ECLUSE_TRY(text, read_all(fd.get(), path));
+  const auto parsed = json::parse_strict(text);
+  if (parsed.failure != json::ParseFailure::none || !parsed.value.is_object()
+      || !parsed.value.contains("seq") || !parsed.value.at("seq").is_number_unsigned()
+      || !parsed.value.contains("sha256") || !parsed.value.at("sha256").is_string()) {
+    return fail(reason::k_journal_tampered, "journal/HEAD is malformed; run 'ecluse log --verify'");
+  }
+  return JournalHead{parsed.value.at("seq").get<std::uint64_t>(),
+                     parsed.value.at("sha256").get<std::string>()};
+}
+
+Result<std::uint64_t> Journal::last_checkpoint_seq() const {
+  const auto path = m_dir / "checkpoints.jsonl";
+  const fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return std::uint64_t{0};
+    }
+    return io("cannot open", path);
+  }
+  ECLUSE_TRY(line, last_line(fd.get(), path));
+  if (line.empty()) {
+    return std::uint64_t{0};
+  }
+  const auto parsed = json::parse_strict(line);
+  if (parsed.failure != json::ParseFailure::none || !parsed.value.is_object()
+      || !parsed.value.contains("seq") || !parsed.value.at("seq").is_number_unsigned()) {
+    return fail(reason::k_journal_tampered,
+                "the last line of journal/checkpoints.jsonl is not a checkpoint");
+  }
+  return parsed.value.at("seq").get<std::uint64_t>();
+}
+
+Status Journal::add_checkpoint(const json::Json& checkpoint) const {
+  const auto path = m_dir / "checkpoints.jsonl";
+  const fs::UniqueFd fd(
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd.valid()) {
+    return io("cannot open", path);
+  }
+  if (::flock(fd.get(), LOCK_EX) != 0) {
+    return io("cannot lock", path);
+  }
+  ECLUSE_CHECK(
+      fs::write_all(fd.get(), json::dump_line(checkpoint) + "\n", path, reason::k_journal_io));
+  if (::fdatasync(fd.get()) != 0) {
+    return io("cannot sync", path);
+  }
+  return {};
+}
+
+Result<std::vector<json::Json>> Journal::checkpoints() const {
+  const auto path = m_dir / "checkpoints.jsonl";
+  const fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  std::vector<json::Json> out;
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return out;
+    }
+    return io("cannot open", path);
+  }
+  if (::flock(fd.get(), LOCK_SH) != 0) {
+    return io("cannot lock", path);
+  }
+  ECLUSE_TRY(text, read_all(fd.get(), path));
+  std::istringstream in(text);
+  std::string line;
+  std::uint64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto parsed = json::parse_strict(line);
+    if (parsed.failure != json::ParseFailure::none || !parsed.value.is_object()) {
+      return fail(reason::k_journal_tampered,
+                  "journal/checkpoints.jsonl line " + std::to_string(n) + " is not a JSON object");
+    }
+    out.push_back(std::move(parsed.value));
+  }
+  return out;
+}
+
 }  // namespace ecluse::store

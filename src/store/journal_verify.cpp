@@ -54,7 +54,7 @@ std::string shape_problem(const std::string& line, json::Json& out) {
 }
 
 JournalCheck bad(std::uint64_t entries, std::uint64_t line, std::string problem) {
-  return JournalCheck{false, entries, line, std::move(problem)};
+  return JournalCheck{false, entries, line, std::move(problem), {}};
 }
 
 // The "prev" a later line (or HEAD, after the last line) records for line i (1-based).
@@ -99,7 +99,7 @@ JournalCheck check_head(const std::string& text, std::uint64_t n, const std::str
   if (head.value.at("sha256") != last_hash) {
     return bad(n, n, "last entry does not match the hash recorded in HEAD (edited)");
   }
-  return JournalCheck{true, n, 0, {}};
+  return JournalCheck{true, n, 0, {}, {}};
 }
 
 // Checks line i (1-based) against its predecessor; empty when it is in place.
@@ -153,16 +153,20 @@ Result<JournalCheck> Journal::verify() const {
   }
   const auto head = json::parse_strict(snap.head).value;
   const std::uint64_t complete = partial_last ? n - 1 : n;
+  auto with_hashes = [&](JournalCheck c) {
+    c.line_hashes = hashes;
+    return c;
+  };
   for (std::uint64_t i = 1; i <= complete; ++i) {
     if (auto problem = check_line(lines, hashes, i, head)) {
-      return *problem;
+      return with_hashes(*problem);
     }
   }
   if (partial_last) {
-    return bad(
-        n, n, "incomplete last line (truncated, or torn by a crash: the next append cuts it)");
+    return with_hashes(
+        bad(n, n, "incomplete last line (truncated, or torn by a crash: the next append cuts it)"));
   }
-  return check_head(snap.head, n, n == 0 ? std::string(64, '0') : hashes.back());
+  return with_hashes(check_head(snap.head, n, n == 0 ? std::string(64, '0') : hashes.back()));
 }
 
 }  // namespace ecluse::store

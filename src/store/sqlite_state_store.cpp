@@ -14,7 +14,7 @@ using sqlite::Stmt;
 
 // Schema migrations: index i brings the schema from version i to i + 1. Never edit a
 // released entry; append a new one.
-constexpr std::array<std::string_view, 3> k_migrations{
+constexpr std::array<std::string_view, 4> k_migrations{
     R"sql(
 CREATE TABLE drops(
   id TEXT PRIMARY KEY,
@@ -44,6 +44,10 @@ CREATE TABLE reviews(
   drop_id TEXT NOT NULL REFERENCES drops(id), seq INTEGER NOT NULL,
   name TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
   PRIMARY KEY(drop_id, seq));
+)sql",
+    R"sql(
+ALTER TABLE reviews ADD COLUMN key_id TEXT;
+ALTER TABLE reviews ADD COLUMN envelope TEXT;
 )sql",
 };
 
@@ -317,26 +321,16 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
-  Result<bool> approve(const Review& r,
-                       std::uint32_t required,
-                       const StageRecord& result) override {
+  Result<bool> approve(const Review& r, bool complete, const StageRecord& result) override {
     ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
     ECLUSE_CHECK(expect_held(r.drop));
     ECLUSE_CHECK(insert_review(r));
-    ECLUSE_TRY(s,
-               Stmt::prepare(db(),
-                             "SELECT COUNT(DISTINCT name) FROM reviews WHERE drop_id=? AND "
-                             "decision='approve'"));
-    s.bind(1, r.drop);
-    ECLUSE_TRY(row, s.step());
-    const auto count = row ? s.integer(0) : 0;
-    const bool reached = count >= static_cast<std::int64_t>(required);
-    if (reached) {
+    if (complete) {
       ECLUSE_CHECK(move_state(r.drop, DropState::held, result.state_after, result.committed_at));
       ECLUSE_CHECK(append_result(r.drop, result));
     }
     ECLUSE_CHECK(tx.commit());
-    return reached;
+    return complete;
   }
 
   Status reject_review(const Review& r, const Rejection& why, const StageRecord& result) override {
@@ -350,10 +344,11 @@ class SqliteStateStore final : public StateStore {
   }
 
   Result<std::vector<Review>> reviews(const std::string& id) override {
-    ECLUSE_TRY(s,
-               Stmt::prepare(db(),
-                             "SELECT name, decision, reason, created_at FROM reviews "
-                             "WHERE drop_id=? ORDER BY seq"));
+    ECLUSE_TRY(
+        s,
+        Stmt::prepare(db(),
+                      "SELECT name, decision, reason, created_at, key_id, envelope FROM reviews "
+                      "WHERE drop_id=? ORDER BY seq"));
     s.bind(1, id);
     std::vector<Review> out;
     for (;;) {
@@ -361,7 +356,13 @@ class SqliteStateStore final : public StateStore {
       if (!row) {
         return out;
       }
-      out.push_back(Review{id, s.text(0), s.text(1), s.text(2), s.text(3)});
+      out.push_back(Review{id,
+                           s.text(0),
+                           s.text(1),
+                           s.text(2),
+                           s.text(3),
+                           s.text_or_null(4).value_or(""),
+                           s.text_or_null(5).value_or("")});
     }
   }
 
@@ -386,13 +387,15 @@ class SqliteStateStore final : public StateStore {
 
   Status insert_review(const Review& r) {
     ECLUSE_TRY(seq, next_seq("reviews", r.drop));
-    ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO reviews VALUES(?,?,?,?,?,?)"));
+    ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO reviews VALUES(?,?,?,?,?,?,?,?)"));
     return ins.bind(1, r.drop)
         .bind(2, seq)
         .bind(3, r.name)
         .bind(4, r.decision)
         .bind(5, r.reason)
         .bind(6, r.created_at)
+        .bind(7, r.key_id)
+        .bind(8, r.envelope)
         .run();
   }
 

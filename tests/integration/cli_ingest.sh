@@ -14,7 +14,7 @@ grep -q 'workspace.exists' "$t/err" || fail "init twice: no workspace.exists"
 expect_rc 2 "$bin" --workspace "$t" status
 grep -q 'workspace.not_found' "$t/err" || fail "not a workspace: no workspace.not_found"
 export ECLUSE_WORKSPACE=$t/ws
-for cmd in init ingest status show diff approve reject policy log reasons trust allow-downgrade gc; do
+for cmd in init ingest status show diff approve reject policy log reasons trust allow-downgrade gc keys sign verify-attestation; do
   expect_rc 0 "$bin" "$cmd" --help
 done
 expect_rc 2 "$bin" ingest
@@ -24,7 +24,7 @@ expect_rc 2 "$bin" frobnicate
 bash "$here/scripts/make-demo-drop.sh" "$t/demo" 2.1.0 >/dev/null
 expect_rc 0 "$bin" trust add-vendor acme --root "$t/demo/vendor/root.pem"
 expect_rc 0 "$bin" ingest --json "$t/demo/drop"
-grep -Eq '"state": "(held|approved)"' "$t/out" || fail "demo drop not unpacked"
+grep -Eq '"state": "(held|approved|signed)"' "$t/out" || fail "demo drop not unpacked"
 id=$(grep -o '"short_id": "[0-9a-f]*"' "$t/out" | cut -d'"' -f4)
 [ ${#id} -eq 12 ] || fail "no short id"
 expect_rc 1 "$bin" ingest --json "$t/demo/drop"

@@ -57,7 +57,7 @@ grep -q 'waiting for 1 more' "$t/out" || fail "a repeated name counted twice"
 expect_rc 0 "$bin" status --json
 grep -q '"approved_by": \[' "$t/out" || fail "status --json lacks approvals"
 expect_rc 0 "$bin" approve --json "$id" --as bob --reason "agreed"
-grep -q '"state": "approved"' "$t/out" || fail "two distinct approvals did not approve"
+grep -q '"state": "signed"' "$t/out" || fail "two distinct approvals did not approve and sign"
 expect_rc 2 "$bin" approve "$id" --as carol --reason late
 grep -q review.not_held "$t/err" || fail "approving an approved drop"
 
@@ -109,7 +109,7 @@ expect_rc 0 "$bin" status --json
 grep -q '"state": "unpacked"' "$t/out" || fail "the drop did not stay unpacked under a bad policy"
 cp "$t/policy.good" "$ECLUSE_WORKSPACE/policy.json"
 expect_rc 0 "$bin" ingest "$t/demo/v3"
-grep -Eq '^(held|approved) ' "$t/out" || fail "drop did not resume once the policy was fixed"
+grep -Eq '^(held|approved|signed) ' "$t/out" || fail "drop did not resume once the policy was fixed"
 
 # The report renders offline in headless Chromium.
 report=$(find "$ECLUSE_WORKSPACE/quarantine/drops/$(ls "$ECLUSE_WORKSPACE/quarantine/drops" | grep "^${id:0:12}")" -name report.html)

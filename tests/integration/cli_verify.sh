@@ -12,6 +12,7 @@ reason_of() { grep -o '"reason": "[a-z_.]*"' "$t/out" | head -1 | cut -d'"' -f4;
 
 "$bin" init "$t/ws" >/dev/null
 export ECLUSE_WORKSPACE=$t/ws
+"$bin" keys init >/dev/null
 demo=$t/demo
 bash "$here/scripts/make-demo-drop.sh" "$demo" 2.0.0 v2 >/dev/null
 
@@ -37,7 +38,7 @@ fp=$(grep -o '"sha256": "[0-9a-f]*"' "$t/out" | head -1 | cut -d'"' -f4)
 
 bash "$here/scripts/make-demo-drop.sh" "$demo" 2.0.1 v201 >/dev/null
 expect_rc 0 "$bin" ingest --json "$demo/v201"
-grep -Eq '"state": "(held|approved)"' "$t/out" || fail "signed drop not verified"
+grep -Eq '"state": "(held|approved|signed)"' "$t/out" || fail "signed drop not verified"
 
 # drop.json edited after signing: the signature is over other bytes.
 cp -r "$demo/v201" "$t/tampered"
@@ -74,11 +75,11 @@ expect_rc 0 "$bin" allow-downgrade acme cloud-agent prod 1.9.0 --reason "revert 
 "$bin" log | grep -q 'verify.downgrade_allowed' || fail "allowance not journaled"
 bash "$here/scripts/make-demo-drop.sh" "$demo" 1.9.0 v190 >/dev/null
 expect_rc 0 "$bin" ingest --json "$demo/v190"
-grep -Eq '"state": "(held|approved)"' "$t/out" || fail "allowed downgrade not verified"
+grep -Eq '"state": "(held|approved|signed)"' "$t/out" || fail "allowed downgrade not verified"
 # The refused 2.0.0 itself, once an engineer allows it, runs again and passes.
 expect_rc 0 "$bin" allow-downgrade acme cloud-agent prod 2.0.0 --reason "vendor asked us to stay on 2.0.0"
 expect_rc 0 "$bin" ingest --json "$demo/v2"
-grep -Eq '"state": "(held|approved)"' "$t/out" || fail "allowed 2.0.0 not verified on retry"
+grep -Eq '"state": "(held|approved|signed)"' "$t/out" || fail "allowed 2.0.0 not verified on retry"
 bash "$here/scripts/make-demo-drop.sh" "$demo" 1.9.0 v190b >/dev/null
 expect_rc 1 "$bin" ingest --json "$demo/v190b"
 [ "$(reason_of)" = verify.version_reuse ] || fail "same version, other content: $(reason_of)"
@@ -98,7 +99,7 @@ grep -q 'trust.store_broken' "$t/err" || fail "broken trust store not reported"
 "$bin" status | grep -q 'received.*acme/cloud-agent/2.1.0' || fail "drop not left received"
 cp "$t/root.bak" "$t/ws/trust/acme/roots/$fp.pem"
 expect_rc 0 "$bin" ingest --json "$demo/v210"
-grep -Eq '"state": "(held|approved)"' "$t/out" || fail "drop not verified after the fix"
+grep -Eq '"state": "(held|approved|signed)"' "$t/out" || fail "drop not verified after the fix"
 
 # Removing the vendor's trust: later drops are from an unknown vendor.
 expect_rc 2 "$bin" trust remove acme --fingerprint 0000

@@ -16,7 +16,7 @@ for p in "${pids[@]}"; do
   [ "$rc" -eq 0 ] && ok=$((ok + 1))
 done
 [ "$ok" -eq 1 ] || fail "$ok processes report success, expected exactly 1"
-[ "$(grep -lE '^(held|approved)' "$t"/out* | wc -l)" -eq 1 ] || fail "not exactly one process unpacked the drop"
+[ "$(grep -lE '^(held|approved|signed)' "$t"/out* | wc -l)" -eq 1 ] || fail "not exactly one process unpacked the drop"
 [ "$(grep -l 'intake.replay' "$t"/out* | wc -l)" -eq 3 ] || fail "the other processes do not report a replay"
 [ "$("$bin" log | grep -c 'intake.received')" -eq 1 ] || fail "intake journaled more than once"
 # Different drops of one (vendor, product, channel) and version, at the same time: the version
@@ -29,7 +29,7 @@ for round in 1 2 3; do
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || true; done
-  [ "$(grep -lE '^(held|approved)' "$t"/line-out$round-* | wc -l)" -eq 1 ] \
+  [ "$(grep -lE '^(held|approved|signed)' "$t"/line-out$round-* | wc -l)" -eq 1 ] \
     || fail "round $round: not exactly one drop of version 3.$round unpacked: $(cat "$t"/line-out$round-*)"
   [ "$(grep -l 'verify.version_reuse' "$t"/line-out$round-* | wc -l)" -eq 2 ] \
     || fail "round $round: the other drops are not version reuses"

@@ -18,7 +18,7 @@ wait "$pid" 2>/dev/null || true
 "$bin" status --json | grep -q '"drops": \[\]' || fail "a killed intake left a drop record"
 [ -z "$(find "$t/ws/quarantine/objects" -type f)" ] || fail "a killed intake left objects"
 
-"$bin" ingest "$drop" | grep -Eq '^(held|approved)' || fail "re-run after the crash did not complete"
+"$bin" ingest "$drop" | grep -Eq '^(held|approved|signed)' || fail "re-run after the crash did not complete"
 [ -z "$(ls -A "$t/ws/quarantine/tmp")" ] || fail "stale temporary files were not swept"
 { "$bin" ingest "$drop" || true; } | grep -q 'intake.replay' || fail "third run re-ran intake"
 [ "$("$bin" log | grep -c 'intake.received')" -eq 1 ] || fail "intake journaled more than once"

@@ -7,11 +7,13 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# new_workspace: creates $t/ws, exports ECLUSE_WORKSPACE and pins the demo vendor "acme"
-# (root and code-signing leaf generated into $t/demo/vendor by scripts/make-demo-drop.sh).
+# new_workspace: creates $t/ws with operator keys (engineers alice, bob, carol), exports
+# ECLUSE_WORKSPACE and pins the demo vendor "acme" (root and code-signing leaf generated into
+# $t/demo/vendor by scripts/make-demo-drop.sh).
 new_workspace() {
   "$bin" init "$t/ws" >/dev/null
   export ECLUSE_WORKSPACE=$t/ws
+  "$bin" keys init --engineer alice --engineer bob --engineer carol >/dev/null
   [ -f "$t/demo/vendor/root.pem" ] || bash "$here/scripts/make-demo-drop.sh" "$t/demo" >/dev/null
   "$bin" trust add-vendor acme --root "$t/demo/vendor/root.pem" >/dev/null
 }

@@ -3,6 +3,7 @@
 
 #include <ecluse/core/fs.hpp>
 #include <ecluse/intake/intake.hpp>
+#include <ecluse/keys/keyring.hpp>
 #include <ecluse/policy/policy.hpp>
 #include <ecluse/sandbox/profile.hpp>
 #include <ecluse/trust/trust_store.hpp>
@@ -126,6 +127,20 @@ TestWorkspace::TestWorkspace() {
   session = std::make_unique<pipeline::Session>(std::move(*opened));
   const trust::X509Additions add{{{"acme-root.pem", acme_pki().root.cert.pem()}}, {}, {}};
   REQUIRE(trust::TrustStore(session->ws()).add_x509("acme", add, clock.now()).has_value());
+  add_operator_keys(session->ws().keys_dir(), clock.now());
+}
+
+void add_operator_keys(const stdfs::path& keys_dir, TimePoint now) {
+  auto ring = keys::Keyring::open(keys_dir);
+  REQUIRE(ring.has_value());
+  for (const auto role : {keys::Role::root, keys::Role::release, keys::Role::journal}) {
+    REQUIRE(ring->generate({role, crypto::KeyType::ecdsa_p256, "", ""}, now).has_value());
+  }
+  for (const auto* name : {"alice", "bob", "carol"}) {
+    REQUIRE(ring->generate({keys::Role::engineer, crypto::KeyType::ecdsa_p256, name, ""}, now)
+                .has_value());
+  }
+  REQUIRE(ring->init_ca("ecluse test operator CA", 3650, now).has_value());
 }
 
 std::string TestWorkspace::intake_only(const stdfs::path& drop_dir) const {

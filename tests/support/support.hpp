@@ -111,6 +111,10 @@ struct DropBuilder {
 // tests' products have none; sandbox tests write their own suites and policies).
 json::Json test_policy();
 
+// Operator keys for tests: root, release and journal keys, engineers alice, bob and carol, and
+// the operator CA with the release certificate (ECDSA P-256: fast to generate).
+void add_operator_keys(const stdfs::path& keys_dir, TimePoint now);
+
 struct TestWorkspace {
   TempDir dir;
   FixedClock clock{test_now()};

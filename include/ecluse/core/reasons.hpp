@@ -189,6 +189,33 @@ inline constexpr Reason k_trust_crl_stale{"trust.crl_stale", Errc::unavailable, 
 inline constexpr Reason k_trust_bad_material{"trust.bad_material", Errc::invalid_argument, "trust add-vendor: a root, intermediate, CRL or key file is malformed or unsuitable"};
 inline constexpr Reason k_trust_vendor_conflict{"trust.vendor_conflict", Errc::failed_precondition, "trust add-vendor: the vendor is already pinned with the other kind of trust (X.509 or raw key)"};
 inline constexpr Reason k_trust_unknown_vendor{"trust.unknown_vendor", Errc::not_found, "trust remove: no trust is pinned for this vendor or fingerprint"};
+// Operator keys (keys/): generation, loading, the signed key list.
+inline constexpr Reason k_keys_loose_permissions{"keys.loose_permissions", Errc::permission_denied, "a private key file is not a regular file of mode 0600 (or 0400) owned by this user: fix its mode, then retry"};
+inline constexpr Reason k_keys_unreadable{"keys.unreadable", Errc::unavailable, "a key file or key reference could not be read"};
+inline constexpr Reason k_keys_bad_key_file{"keys.bad_key_file", Errc::invalid_argument, "a key file does not hold one valid private or public key"};
+inline constexpr Reason k_keys_passphrase_missing{"keys.passphrase_missing", Errc::failed_precondition, "the private key is encrypted and the environment variable naming its passphrase is unset or empty"};
+inline constexpr Reason k_keys_bad_passphrase{"keys.bad_passphrase", Errc::permission_denied, "the passphrase does not decrypt the private key"};
+inline constexpr Reason k_keys_unsupported_type{"keys.unsupported_type", Errc::invalid_argument, "the key is not Ed25519, ECDSA P-256 or RSA of at least 3072 bits"};
+inline constexpr Reason k_keys_pkcs11_unavailable{"keys.pkcs11_unavailable", Errc::unavailable, "the PKCS#11 engine (libengine-pkcs11-openssl) or the token's module cannot be loaded"};
+inline constexpr Reason k_keys_token_absent{"keys.token_absent", Errc::unavailable, "the PKCS#11 token or key object named by the URI is not present, or the PIN is refused"};
+inline constexpr Reason k_keys_no_key{"keys.no_key", Errc::failed_precondition, "no active key of the role (or engineer name) is in the key list: ecluse keys generate --role ROLE"};
+inline constexpr Reason k_keys_private_missing{"keys.private_missing", Errc::failed_precondition, "the key list names the key but its private part is not in keys/private/ (an offline key)"};
+inline constexpr Reason k_keys_unknown_key{"keys.unknown_key", Errc::not_found, "no key with that id (or id prefix) is in the key list"};
+inline constexpr Reason k_keys_bad_keylist{"keys.bad_keylist", Errc::corrupt, "keys/keylist.json (or a version in keys/history/) is malformed, unsigned by its root keys or does not follow the previous version"};
+inline constexpr Reason k_keys_already_revoked{"keys.already_revoked", Errc::failed_precondition, "the key is revoked already"};
+inline constexpr Reason k_keys_no_ca{"keys.no_ca", Errc::failed_precondition, "no operator CA and release certificate for the active release key: ecluse keys init-ca (or keys import-ca)"};
+inline constexpr Reason k_keys_certificate_mismatch{"keys.certificate_mismatch", Errc::invalid_argument, "the release certificate does not certify the active release key, or is not issued by the operator CA"};
+// Attestations (DSSE envelopes, in-toto Statements) and their verification.
+inline constexpr Reason k_attest_bad_envelope{"attest.bad_envelope", Errc::rejected, "the file is not a DSSE envelope (JSON with base64 payload, payloadType and signatures)"};
+inline constexpr Reason k_attest_payload_type{"attest.payload_type", Errc::rejected, "the envelope's payloadType is not the one expected (application/vnd.in-toto+json)"};
+inline constexpr Reason k_attest_signature_invalid{"attest.signature_invalid", Errc::rejected, "no signature verifies over the envelope's payload and payloadType (tampered payload, type or signature)"};
+inline constexpr Reason k_attest_unknown_key{"attest.unknown_key", Errc::rejected, "the envelope is signed only by keys the key list does not hold (for the role)"};
+inline constexpr Reason k_attest_revoked_key{"attest.revoked_key", Errc::rejected, "the envelope's valid signatures are by revoked keys, which do not count"};
+inline constexpr Reason k_attest_threshold{"attest.threshold", Errc::rejected, "fewer distinct trusted keys signed than the role's threshold (a key signing twice counts once)"};
+inline constexpr Reason k_attest_bad_statement{"attest.bad_statement", Errc::rejected, "the payload is not an in-toto Statement v1 (_type, subject with sha256 digests, predicateType, predicate)"};
+inline constexpr Reason k_attest_subject_mismatch{"attest.subject_mismatch", Errc::rejected, "an artifact's SHA-256 matches no subject of the Statement"};
+inline constexpr Reason k_attest_approval_invalid{"attest.approval_invalid", Errc::rejected, "a signed approval is over another drop or verdict, by a key that is not an active engineer key, or does not verify"};
+inline constexpr Reason k_journal_checkpoint_invalid{"journal.checkpoint_invalid", Errc::corrupt, "a journal checkpoint's signature does not verify with an unrevoked journal key, or it names another head than the chain has at its seq"};
 // Internal.
 inline constexpr Reason k_internal{"internal.error", Errc::internal, "an unexpected internal failure (a bug: please report it)"};
 inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed unexpectedly (allocation, a missing algorithm provider)"};

@@ -10,6 +10,9 @@
 
 namespace ecluse {
 
+// The version of ecluse itself (--version, the verifier of verification summaries).
+inline constexpr std::string_view k_ecluse_version = "0.1.0";
+
 class Version {
  public:
   // Parses 1 to 4 dot-separated numbers (no leading zeros, at most 9 digits each), then an

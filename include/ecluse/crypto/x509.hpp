@@ -120,4 +120,8 @@ Result<PublicKey> parse_public_key(std::string_view bytes,
 // Does `crl` carry a valid signature by `issuer`'s key and name `issuer` as its issuer?
 bool crl_issued_by(const Crl& crl, const Certificate& issuer);
 
+// Does `cert` carry a valid signature by `issuer`'s key and name `issuer`'s subject as its
+// issuer (X509_check_issued: names, key identifiers, key usage)?
+bool certificate_issued_by(const Certificate& cert, const Certificate& issuer);
+
 }  // namespace ecluse::crypto

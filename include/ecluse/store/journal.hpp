@@ -26,9 +26,16 @@ struct JournalEntry {
 
 struct JournalCheck {
   bool ok = true;
-  std::uint64_t entries = 0;         // lines read
-  std::uint64_t first_bad_line = 0;  // 1-based; 0 when ok
-  std::string problem;               // what is wrong at first_bad_line
+  std::uint64_t entries = 0;             // lines read
+  std::uint64_t first_bad_line = 0;      // 1-based; 0 when ok
+  std::string problem;                   // what is wrong at first_bad_line
+  std::vector<std::string> line_hashes;  // SHA-256 of each line read, in order
+};
+
+// The last entry: its seq and the SHA-256 of its line (as journal/HEAD records them).
+struct JournalHead {
+  std::uint64_t seq = 0;
+  std::string hash;
 };
 
 class Journal {
@@ -47,6 +54,17 @@ class Journal {
   // Re-walks the chain and HEAD; names the first line that was edited, removed, inserted,
   // reordered or truncated. Errors only when the journal cannot be read at all.
   Result<JournalCheck> verify() const;
+
+  // journal/HEAD as recorded (seq 0 when the journal is empty).
+  Result<JournalHead> head() const;
+
+  // Signed checkpoints (journal/checkpoints.jsonl, one JSON object per line, docs/keys.md):
+  // appended durably under a lock; read back in order (journal.tampered for a line that is
+  // not a JSON object).
+  Status add_checkpoint(const json::Json& checkpoint) const;
+  Result<std::vector<json::Json>> checkpoints() const;
+  // The seq the last checkpoint line names (0 when none), read from the file's tail.
+  Result<std::uint64_t> last_checkpoint_seq() const;
 
  private:
   // journal.jsonl and HEAD read together under a shared lock (appends hold it exclusively).

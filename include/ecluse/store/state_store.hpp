@@ -83,6 +83,8 @@ struct Review {
   std::string decision;
   std::string reason;
   std::string created_at;
+  std::string key_id;    // the engineer key that signed it (empty: an unsigned review)
+  std::string envelope;  // the signed approval (DSSE envelope), empty when unsigned
 };
 
 class StateStore {
@@ -144,12 +146,11 @@ class StateStore {
       const DowngradeAllowance& wanted, const std::string& drop) = 0;
   virtual Result<std::vector<DowngradeAllowance>> downgrade_allowances() = 0;
 
-  // Records an approval of a held drop; when the distinct approving names reach `required`,
-  // moves it held → result.state_after (approved) with `result`, in the same transaction.
-  // Returns whether it moved. review.not_held when the drop is not held; state.unknown_drop.
-  virtual Result<bool> approve(const Review& r,
-                               std::uint32_t required,
-                               const StageRecord& result) = 0;
+  // Records an approval of a held drop; when `complete` (the caller counted the verified
+  // approvals, this one included, against the verdict), also moves it held →
+  // result.state_after (approved) with `result`, in the same transaction. Returns whether it
+  // moved. review.not_held when the drop is not held; state.unknown_drop.
+  virtual Result<bool> approve(const Review& r, bool complete, const StageRecord& result) = 0;
   // Records a rejection of a held drop and moves it to rejected with `why`, atomically.
   virtual Status reject_review(const Review& r,
                                const Rejection& why,

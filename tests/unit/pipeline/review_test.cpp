@@ -84,7 +84,7 @@ TEST_CASE("pipeline review: a held drop waits, counts each name once, then conti
   CHECK(again.drop.state == DropState::held);  // the same name counts once
   CHECK(again.approvers == std::vector<std::string>{"alice"});
   auto second = ecluse::pipeline::approve(f.w.s(), id, "bob", "agreed").value();
-  CHECK(second.drop.state == DropState::approved);
+  CHECK(second.drop.state == DropState::signed_off);  // approved, then signed
   CHECK(second.continued);
   CHECK(second.approvers == std::vector<std::string>{"alice", "bob"});
   CHECK(f.events("review.approved") == 3);
@@ -134,7 +134,7 @@ TEST_CASE("pipeline verdict: a clean drop passes, a drop without executables is 
   DropBuilder b;
   b.files = {{"README", "docs only\n"}, {"data.csv", "a,b\n1,2\n"}};
   auto out = f.ingest(b).value();
-  CHECK(out.drop.state == DropState::approved);
+  CHECK(out.drop.state == DropState::signed_off);  // approved, then signed
 }
 
 TEST_CASE("pipeline diff: the next release diffs against the last accepted one") {
@@ -181,7 +181,7 @@ TEST_CASE("pipeline diff: the policy's allow-list suppresses a known-good endpoi
   const auto doc = f.diff_doc(out.drop.id);
   REQUIRE(doc["endpoints"].size() >= 1);
   CHECK(doc["endpoints"][0]["allowed"] == true);
-  CHECK(out.drop.state == DropState::approved);
+  CHECK(out.drop.state == DropState::signed_off);
 }
 
 TEST_CASE("pipeline diff: an explicit baseline, and one that is refused") {

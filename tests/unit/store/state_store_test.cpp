@@ -49,7 +49,7 @@ TEST_CASE("store::StateStore creates a drop with its first stage result and find
   const auto stages = f.st->stage_results("abcdef0123").value();
   REQUIRE(stages.size() == 1);
   CHECK(stages[0].evidence["stage"] == "intake");
-  CHECK(f.st->schema_version() == 3);
+  CHECK(f.st->schema_version() == 4);
 }
 
 TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {
@@ -145,22 +145,26 @@ TEST_CASE("store::open_sqlite migrates forward, uses WAL, and refuses a newer sc
   CHECK(r.error().reason == "store.schema_too_new");
 }
 
-TEST_CASE("store::StateStore approve counts distinct names and moves held → approved atomically") {
+TEST_CASE(
+    "store::StateStore approve records reviews and moves held → approved atomically when "
+    "complete") {
   Fixture f;
   REQUIRE(f.st->create_drop(drop("d1"), result("intake", DropState::received)).has_value());
-  const ecluse::store::Review alice{"d1", "alice", "approve", "ok", "2026-11-23T12:00:00Z"};
+  const ecluse::store::Review alice{
+      "d1", "alice", "approve", "ok", "2026-11-23T12:00:00Z", "k-alice", "{\"env\":1}"};
   SUBCASE("a drop that is not held is refused, nothing recorded") {
-    const auto r = f.st->approve(alice, 1, result("review", DropState::approved));
+    const auto r = f.st->approve(alice, true, result("review", DropState::approved));
     REQUIRE_FALSE(r);
     CHECK(r.error().reason == "review.not_held");
     CHECK(f.st->reviews("d1").value().empty());
-    CHECK(
-        f.st->approve({"nope", "a", "approve", "x", "t"}, 1, result("review", DropState::approved))
-            .error()
-            .reason
-        == "state.unknown_drop");
+    CHECK(f.st->approve({"nope", "a", "approve", "x", "t", "", ""},
+                        true,
+                        result("review", DropState::approved))
+              .error()
+              .reason
+          == "state.unknown_drop");
   }
-  SUBCASE("two names needed; a repeat counts once") {
+  SUBCASE("reviews are kept with their key and envelope; the drop moves only when complete") {
     for (const auto& [stage, to] : {std::pair{"verify", DropState::verified},
                                     std::pair{"unpack", DropState::unpacked},
                                     std::pair{"diff", DropState::diffed},
@@ -170,16 +174,21 @@ TEST_CASE("store::StateStore approve counts distinct names and moves held → ap
     }
     REQUIRE(
         f.st->commit_stage("d1", DropState::tested, result("policy", DropState::held)).has_value());
-    CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
-    CHECK_FALSE(f.st->approve(alice, 2, result("review", DropState::approved)).value());
+    CHECK_FALSE(f.st->approve(alice, false, result("review", DropState::approved)).value());
+    CHECK_FALSE(f.st->approve(alice, false, result("review", DropState::approved)).value());
     CHECK(f.st->get_drop("d1").value()->state == DropState::held);
-    const ecluse::store::Review bob{"d1", "bob", "approve", "ok", "2026-11-23T12:01:00Z"};
-    CHECK(f.st->approve(bob, 2, result("review", DropState::approved)).value());
+    const ecluse::store::Review bob{
+        "d1", "bob", "approve", "ok", "2026-11-23T12:01:00Z", "k-bob", "{}"};
+    CHECK(f.st->approve(bob, true, result("review", DropState::approved)).value());
     CHECK(f.st->get_drop("d1").value()->state == DropState::approved);
-    CHECK(f.st->reviews("d1").value().size() == 3);
+    const auto reviews = f.st->reviews("d1").value();
+    REQUIRE(reviews.size() == 3);
+    CHECK(reviews[0].key_id == "k-alice");
+    CHECK(reviews[0].envelope == "{\"env\":1}");
+    CHECK(reviews[2].key_id == "k-bob");
     CHECK(f.st->stage_results("d1").value().back().stage == "review");
     // Approved now: no further review is taken.
-    CHECK(f.st->approve(bob, 2, result("review", DropState::approved)).error().reason
+    CHECK(f.st->approve(bob, true, result("review", DropState::approved)).error().reason
           == "review.not_held");
   }
   SUBCASE("a rejection review rejects the held drop with its reason") {
@@ -193,15 +202,16 @@ TEST_CASE("store::StateStore approve counts distinct names and moves held → ap
     }
     const ecluse::store::Rejection why{
         "review", "review.rejected", "rejected by carol: no", "carol"};
-    REQUIRE(f.st->reject_review({"d1", "carol", "reject", "no", "t"},
+    REQUIRE(f.st->reject_review({"d1", "carol", "reject", "no", "t", "", ""},
                                 why,
                                 result("review", DropState::rejected))
                 .has_value());
     const auto d = f.st->get_drop("d1").value();
     CHECK(d->state == DropState::rejected);
     CHECK(d->rejection->reason == "review.rejected");
-    CHECK(f.st->reject_review(
-                  {"d1", "dan", "reject", "no", "t"}, why, result("review", DropState::rejected))
+    CHECK(f.st->reject_review({"d1", "dan", "reject", "no", "t", "", ""},
+                              why,
+                              result("review", DropState::rejected))
               .error()
               .reason
           == "review.not_held");
