@@ -135,10 +135,13 @@ Where to look:
   workspace          $ws
   drop evidence      $ws/quarantine/drops/ (drop.json, signature, tree.json, diff.json, test.json, test-output/, report.html)
   attestations       $attest_dir (DSSE envelopes; signatures/ beside it holds ARTIFACT.p7s)
-  verify the release $ecluse verify-attestation $attest_dir/verification-summary.dsse.json --keys $work/verifier/keylist.json --artifact $work/demo/drop/payload/$artifact
   the HTML report    $(ls "$ws"/quarantine/drops/*/report.html | head -1) (self-contained, opens offline)
   the policy         $ws/policy.json (ecluse policy check validates it)
   content store      $ws/quarantine/objects/sha256/
   one drop in full   $ecluse --workspace $ws show acme/cloud-agent/1.0.0
   everything as JSON $ecluse --workspace $ws status --json
+
+Release acme/cloud-agent 1.0.0 is attested (state signed, key list $work/verifier/keylist.json).
+Verify it yourself:
+  $ecluse verify-attestation $attest_dir/verification-summary.dsse.json --keys $work/verifier/keylist.json --artifact $work/demo/drop/payload/$artifact
 MSG

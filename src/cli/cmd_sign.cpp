@@ -102,8 +102,10 @@ std::string verified_text(const json::Json& j) {
   t += "\n  signed by  " + std::to_string(j.at("signers").size()) + " distinct key(s), threshold "
        + std::to_string(j.at("threshold").get<std::size_t>()) + ":";
   for (const auto& s : j.at("signers")) {
-    t += " " + s.at("keyid").get<std::string>().substr(0, 16) + " ("
-         + s.at("role").get<std::string>() + " " + printable(s.at("name").get<std::string>()) + ")";
+    const auto role = s.at("role").get<std::string>();
+    const auto name = s.at("name").get<std::string>();
+    t += " " + s.at("keyid").get<std::string>().substr(0, 16) + " (" + role
+         + (name == role ? std::string() : " " + printable(name)) + ")";
   }
   t += "\n  subjects   " + std::to_string(j.at("subjects").size()) + "\n";
   for (const auto& a : j.at("artifacts")) {

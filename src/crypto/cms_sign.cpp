@@ -290,7 +290,10 @@ Result<std::string> sign_cms_detached_file(const SigningKey& key,
   ECLUSE_CHECK(check_cms_signable(key, {}));
   ossl::Bio data(BIO_new_file(file.c_str(), "rb"));
   if (!data) {
-    return ossl::failure("cannot open " + file.string() + " to sign it");
+    ERR_clear_error();
+    return fail(reason::k_store_object_missing,
+                "cannot open " + file.string() + " to sign it",
+                file.string());
   }
   return sign_bio(key, cert, chain, data.get());
 }

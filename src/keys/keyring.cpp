@@ -41,7 +41,14 @@ Result<std::pair<KeyList, std::string>> walk_history(const stdfs::path& dir) {
   std::string last;
   for (std::uint64_t v = 1; v <= n; ++v) {
     const auto item = "keys/history/" + std::to_string(v) + ".keylist.json";
-    ECLUSE_TRY(text, detail::read_small(dir / "history" / (std::to_string(v) + ".keylist.json")));
+    const auto file = dir / "history" / (std::to_string(v) + ".keylist.json");
+    // A gap in the history (a version deleted or skipped) breaks the chain: not an I/O error.
+    if (!detail::file_exists(file)) {
+      return fail(reason::k_keys_bad_keylist,
+                  item + " is missing: the history stops before version " + std::to_string(n),
+                  item);
+    }
+    ECLUSE_TRY(text, detail::read_small(file));
     ECLUSE_TRY(next, verify_keylist(text, v == 1 ? nullptr : &list, item));
     if (next.version != v) {
       return fail(reason::k_keys_bad_keylist,

@@ -70,9 +70,8 @@ void check_recorded(const std::vector<json::Json>& entries,
     }
     const auto details = e.find("details");
     const auto seq = details == e.end() ? 0 : seq_of(*details);
-    const bool present = std::any_of(cps.begin(), cps.end(), [&](const json::Json& c) {
-      return c.value("seq", std::uint64_t{0}) == seq;
-    });
+    const bool present =
+        std::any_of(cps.begin(), cps.end(), [&](const json::Json& c) { return seq_of(c) == seq; });
     if (!present) {
       r.problems.push_back({0,
                             "the journal records a checkpoint at seq " + std::to_string(seq)

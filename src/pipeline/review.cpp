@@ -71,7 +71,8 @@ std::vector<std::string> counted_keys(const std::vector<store::Review>& reviews,
       continue;
     }
     auto c = attest::check_approval(r.envelope, keys, id, verdict_sha);
-    if (c && std::find(out.begin(), out.end(), c->keyid) == out.end()) {
+    if (c && std::find(out.begin(), out.end(), c->keyid) == out.end()
+        && std::find(names.begin(), names.end(), c->engineer) == names.end()) {
       out.push_back(c->keyid);
       names.push_back(c->engineer);
     }
@@ -167,7 +168,7 @@ Result<ReviewOutcome> approve(const Session& s,
   auto counted = counted_keys(reviews, keyring.list(), id, verdict_sha);
   const bool repeat = std::any_of(counted.begin(), counted.end(), [&](const std::string& k) {
     const auto* e = keyring.list().find(k);
-    return k == key.key_id() || (e == nullptr && e->name == name);
+    return k == key.key_id() || (e != nullptr && e->name == name);
   });
   if (!repeat) {
     counted.push_back(key.key_id());
@@ -252,7 +253,7 @@ Result<json::Json> verdict_view(const Session& s, const store::DropRecord& drop)
   // Signing and promotion come after the approval: those drops were approved too.
   const bool approved = drop.state != DropState::rejected
                         && forward_rank(drop.state) >= forward_rank(DropState::approved);
-  if (drop.state == DropState::approved && decided == "hold") {
+  if (approved && decided == "hold") {
     view["decision"] = "pass";
   }
   if (drop.state == DropState::rejected) {

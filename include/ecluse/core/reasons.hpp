@@ -195,7 +195,7 @@ inline constexpr Reason k_keys_unreadable{"keys.unreadable", Errc::unavailable, 
 inline constexpr Reason k_keys_bad_key_file{"keys.bad_key_file", Errc::invalid_argument, "a key file does not hold one valid private or public key"};
 inline constexpr Reason k_keys_passphrase_missing{"keys.passphrase_missing", Errc::failed_precondition, "the private key is encrypted and the environment variable naming its passphrase is unset or empty"};
 inline constexpr Reason k_keys_bad_passphrase{"keys.bad_passphrase", Errc::permission_denied, "the passphrase does not decrypt the private key"};
-inline constexpr Reason k_keys_unsupported_type{"keys.unsupported_type", Errc::invalid_argument, "the key is not Ed25519, ECDSA P-256 or RSA of at least 3072 bits"};
+inline constexpr Reason k_keys_unsupported_type{"keys.unsupported_type", Errc::invalid_argument, "the key is not Ed25519, ECDSA P-256 or RSA of at least 3072 bits, or its type cannot do what is asked (Ed25519 cannot make CMS signatures in OpenSSL 3.0, so it cannot be a release key)"};
 inline constexpr Reason k_keys_pkcs11_unavailable{"keys.pkcs11_unavailable", Errc::unavailable, "the PKCS#11 engine (libengine-pkcs11-openssl) or the token's module cannot be loaded"};
 inline constexpr Reason k_keys_token_absent{"keys.token_absent", Errc::unavailable, "the PKCS#11 token or key object named by the URI is not present, or the PIN is refused"};
 inline constexpr Reason k_keys_no_key{"keys.no_key", Errc::failed_precondition, "no active key of the role (or engineer name) is in the key list: ecluse keys generate --role ROLE"};

@@ -1,7 +1,9 @@
-// The sign stage through the real pipeline (real keys, real drops, real OpenSSL): tampered,
-// mismatched and revoked attestations first, then what an approved drop ends with (stage
-// Statements, the verification summary, CMS signatures openssl accepts), key rotation, signed
-// approvals counted by distinct valid keys, and the reload of a signed drop.
+// The sign stage through the real pipeline (real keys, real drops, real OpenSSL). Refusals
+// first: tampered, mismatched and revoked attestations, an engineer without an active key,
+// approvals copied onto another drop or by a revoked key, a rotated key approving twice; then
+// what an approved drop ends with (stage Statements, the verification summary, CMS signatures
+// openssl accepts), release key rotation, signed approvals counted once per key, and the
+// reload of a signed drop.
 #include <ecluse/attest/attest.hpp>
 #include <ecluse/core/base64.hpp>
 #include <ecluse/crypto/dsse.hpp>
@@ -213,101 +215,6 @@ TEST_CASE("attest::verify_attestation refuses tampered, mismatched and revoked a
   }
 }
 
-TEST_CASE("pipeline sign: an approved drop is signed off with attestations and CMS signatures") {
-  Fixture f;
-  const auto b = Fixture::clean();
-  const auto out = f.ingest(b);
-  REQUIRE(out.drop.state == DropState::signed_off);
-  const auto& id = out.drop.id;
-  CHECK(f.events("sign.signed") == 1);
-  auto ring = f.ring();
-  const auto release = ring.list().active(Role::release).front()->keyid;
-
-  // One envelope per committed stage (test when it ran), the approval and the summary.
-  auto names = k_stage_files;
-  const auto results = f.w.s().state().stage_results(id).value();
-  const bool tested =
-      std::any_of(results.begin(), results.end(), [](const auto& r) { return r.stage == "test"; });
-  if (tested) {
-    names.emplace_back("test");
-  }
-  names.emplace_back("verification-summary");
-  std::vector<ecluse::attest::ArtifactDigest> artifacts;
-  for (const auto& [path, bytes] : b.files) {
-    artifacts.push_back({path, ecluse::test::sha256_hex(bytes)});
-  }
-  for (const auto& name : names) {
-    CAPTURE(name);
-    auto v = verify(f.attestation(id, name), ring.list(), artifacts);
-    REQUIRE(v.has_value());
-    REQUIRE(v->signers.size() == 1);
-    CHECK(v->signers.front().role == "release");
-    CHECK(v->signers.front().keyid == release);
-    CHECK(v->matched.size() == b.files.size());
-    CHECK(v->statement.subjects.size() == b.files.size());
-    if (name != "verification-summary") {
-      CHECK(v->statement.predicate_type == "https://ecluse.dev/attestation/" + name + "/v1");
-      CHECK(v->statement.predicate["stage"] == name);
-      CHECK(v->statement.predicate["drop"]["id"] == id);
-    }
-  }
-
-  // The summary binds the vendor's original and every stage envelope by digest.
-  const auto vsa = predicate_of(f.attestation(id, "verification-summary"), ring.list());
-  CHECK(vsa["verificationResult"] == "PASSED");
-  CHECK(vsa["resourceUri"] == "urn:ecluse:drop:" + id);
-  CHECK(vsa["ecluse"]["drop"]["drop_json"]["sha256"] == id);
-  CHECK(id == ecluse::test::sha256_hex(ecluse::test::read_file(f.drop_dir(id) / "drop.json")));
-  CHECK(vsa["ecluse"]["vendor"]["name"] == "acme");
-  REQUIRE(vsa["ecluse"]["vendor"]["signer"].is_object());
-  CHECK_FALSE(vsa["ecluse"]["vendor"]["signer"].empty());
-  REQUIRE(vsa["inputAttestations"].size() == names.size() - 1);
-  for (const auto& in : vsa["inputAttestations"]) {
-    const auto uri = in["uri"].get<std::string>();
-    CAPTURE(uri);
-    const auto bytes = ecluse::test::read_file(f.drop_dir(id) / "attestations" / uri);
-    REQUIRE_FALSE(bytes.empty());
-    CHECK(in["digest"]["sha256"] == ecluse::test::sha256_hex(bytes));
-  }
-
-  // Each artifact's detached CMS signature verifies with openssl against the operator CA.
-  const auto& src = f.sources.at(id);
-  for (const auto& [path, bytes] : b.files) {
-    CAPTURE(path);
-    const auto p7s = f.drop_dir(id) / "signatures" / (path + ".p7s");
-    REQUIRE(stdfs::exists(p7s));
-    REQUIRE(ecluse::test::read_file(src / "payload" / path) == bytes);
-    CHECK(run("openssl cms -verify -binary -inform DER -content " + quoted(src / "payload" / path)
-              + " -in " + quoted(p7s) + " -CAfile " + quoted(f.ws() / "keys" / "ca.pem")
-              + " -purpose any -out /dev/null 2>/dev/null")
-          == 0);
-  }
-}
-
-TEST_CASE("pipeline sign: after a rotation old attestations verify and new drops use the new key") {
-  Fixture f;
-  const auto first = f.signed_drop("docs");
-  auto ring = f.ring();
-  const auto old_key = ring.list().active(Role::release).front()->keyid;
-  auto rotated = ring.rotate(Role::release, "", ecluse::test::test_now());
-  REQUIRE(rotated.has_value());
-  REQUIRE(rotated->keyid != old_key);
-
-  auto old_vsa = verify(f.attestation(first, "verification-summary"), f.ring().list());
-  REQUIRE(old_vsa.has_value());
-  CHECK(old_vsa->signers.front().keyid == old_key);
-
-  const auto second = f.signed_drop("manuals");
-  auto new_vsa = verify(f.attestation(second, "verification-summary"), f.ring().list());
-  REQUIRE(new_vsa.has_value());
-  CHECK(new_vsa->signers.front().keyid == rotated->keyid);
-  const auto& src = f.sources.at(second);
-  CHECK(run("openssl cms -verify -binary -inform DER -content " + quoted(src / "payload" / "README")
-            + " -in " + quoted(f.drop_dir(second) / "signatures" / "README.p7s") + " -CAfile "
-            + quoted(f.ws() / "keys" / "ca.pem") + " -purpose any -out /dev/null 2>/dev/null")
-        == 0);
-}
-
 TEST_CASE("pipeline approve refuses an engineer without an active key") {
   Fixture f;
   const auto id = f.held("1.2.3");
@@ -401,6 +308,101 @@ TEST_CASE("pipeline approve: an engineer's rotated key does not make a second ap
   REQUIRE(evidence["approvals"].size() == 2);
   CHECK(evidence["approvals"][0]["keyid"] == old_key);
   CHECK(evidence["approvals"][1]["engineer"] == "bob");
+}
+
+TEST_CASE("pipeline sign: an approved drop is signed off with attestations and CMS signatures") {
+  Fixture f;
+  const auto b = Fixture::clean();
+  const auto out = f.ingest(b);
+  REQUIRE(out.drop.state == DropState::signed_off);
+  const auto& id = out.drop.id;
+  CHECK(f.events("sign.signed") == 1);
+  auto ring = f.ring();
+  const auto release = ring.list().active(Role::release).front()->keyid;
+
+  // One envelope per committed stage (test when it ran), the approval and the summary.
+  auto names = k_stage_files;
+  const auto results = f.w.s().state().stage_results(id).value();
+  const bool tested =
+      std::any_of(results.begin(), results.end(), [](const auto& r) { return r.stage == "test"; });
+  if (tested) {
+    names.emplace_back("test");
+  }
+  names.emplace_back("verification-summary");
+  std::vector<ecluse::attest::ArtifactDigest> artifacts;
+  for (const auto& [path, bytes] : b.files) {
+    artifacts.push_back({path, ecluse::test::sha256_hex(bytes)});
+  }
+  for (const auto& name : names) {
+    CAPTURE(name);
+    auto v = verify(f.attestation(id, name), ring.list(), artifacts);
+    REQUIRE(v.has_value());
+    REQUIRE(v->signers.size() == 1);
+    CHECK(v->signers.front().role == "release");
+    CHECK(v->signers.front().keyid == release);
+    CHECK(v->matched.size() == b.files.size());
+    CHECK(v->statement.subjects.size() == b.files.size());
+    if (name != "verification-summary") {
+      CHECK(v->statement.predicate_type == "https://ecluse.dev/attestation/" + name + "/v1");
+      CHECK(v->statement.predicate["stage"] == name);
+      CHECK(v->statement.predicate["drop"]["id"] == id);
+    }
+  }
+
+  // The summary binds the vendor's original and every stage envelope by digest.
+  const auto vsa = predicate_of(f.attestation(id, "verification-summary"), ring.list());
+  CHECK(vsa["verificationResult"] == "PASSED");
+  CHECK(vsa["resourceUri"] == "urn:ecluse:drop:" + id);
+  CHECK(vsa["ecluse"]["drop"]["drop_json"]["sha256"] == id);
+  CHECK(id == ecluse::test::sha256_hex(ecluse::test::read_file(f.drop_dir(id) / "drop.json")));
+  CHECK(vsa["ecluse"]["vendor"]["name"] == "acme");
+  REQUIRE(vsa["ecluse"]["vendor"]["signer"].is_object());
+  CHECK_FALSE(vsa["ecluse"]["vendor"]["signer"].empty());
+  REQUIRE(vsa["inputAttestations"].size() == names.size() - 1);
+  for (const auto& in : vsa["inputAttestations"]) {
+    const auto uri = in["uri"].get<std::string>();
+    CAPTURE(uri);
+    const auto bytes = ecluse::test::read_file(f.drop_dir(id) / "attestations" / uri);
+    REQUIRE_FALSE(bytes.empty());
+    CHECK(in["digest"]["sha256"] == ecluse::test::sha256_hex(bytes));
+  }
+
+  // Each artifact's detached CMS signature verifies with openssl against the operator CA.
+  const auto& src = f.sources.at(id);
+  for (const auto& [path, bytes] : b.files) {
+    CAPTURE(path);
+    const auto p7s = f.drop_dir(id) / "signatures" / (path + ".p7s");
+    REQUIRE(stdfs::exists(p7s));
+    REQUIRE(ecluse::test::read_file(src / "payload" / path) == bytes);
+    CHECK(run("openssl cms -verify -binary -inform DER -content " + quoted(src / "payload" / path)
+              + " -in " + quoted(p7s) + " -CAfile " + quoted(f.ws() / "keys" / "ca.pem")
+              + " -purpose any -out /dev/null 2>/dev/null")
+          == 0);
+  }
+}
+
+TEST_CASE("pipeline sign: after a rotation old attestations verify and new drops use the new key") {
+  Fixture f;
+  const auto first = f.signed_drop("docs");
+  auto ring = f.ring();
+  const auto old_key = ring.list().active(Role::release).front()->keyid;
+  auto rotated = ring.rotate(Role::release, "", ecluse::test::test_now());
+  REQUIRE(rotated.has_value());
+  REQUIRE(rotated->keyid != old_key);
+
+  auto old_vsa = verify(f.attestation(first, "verification-summary"), f.ring().list());
+  REQUIRE(old_vsa.has_value());
+  CHECK(old_vsa->signers.front().keyid == old_key);
+
+  const auto second = f.signed_drop("manuals");
+  auto new_vsa = verify(f.attestation(second, "verification-summary"), f.ring().list());
+  REQUIRE(new_vsa.has_value());
+  CHECK(new_vsa->signers.front().keyid == rotated->keyid);
+  const auto& src = f.sources.at(second);
+  CHECK(run("openssl cms -verify -binary -inform DER -content " + quoted(src / "payload" / "README")
+            + " -in " + quoted(f.drop_dir(second) / "signatures" / "README.p7s") + " -CAfile "
+            + quoted(f.ws() / "keys" / "ca.pem") + " -purpose any -out /dev/null 2>/dev/null")
+        == 0);
 }
 
 TEST_CASE("pipeline approve: signed approvals count once per key, then the drop is signed") {
