@@ -5,6 +5,8 @@
 #include <ecluse/attest/attest.hpp>
 #include <ecluse/crypto/dsse.hpp>
 
+#include <array>
+
 namespace ecluse::attest {
 
 namespace {
@@ -35,7 +37,7 @@ Result<std::string> sign_approval(const ApprovalRequest& req, const crypto::Sign
                       {"reason", req.reason},
                       {"time", req.time},
                       {"verdict", {{"sha256", req.verdict_sha256}}}}};
-  const crypto::SigningKey* keys[] = {&key};
+  const std::array<const crypto::SigningKey*, 1> keys{&key};
   ECLUSE_TRY(env,
              crypto::dsse::sign(std::string(crypto::dsse::k_in_toto_type), serialise(st), keys));
   return crypto::dsse::serialise(env);

@@ -8,6 +8,8 @@
 #include <ecluse/crypto/dsse.hpp>
 #include <ecluse/crypto/sha256.hpp>
 
+#include <array>
+
 #include "files.hpp"
 
 namespace ecluse::attest {
@@ -34,7 +36,7 @@ json::Json drop_of(const ApprovedFacts& f) {
 }
 
 Result<std::string> envelope_of(const Statement& st, const crypto::SigningKey& key) {
-  const crypto::SigningKey* keys[] = {&key};
+  const std::array<const crypto::SigningKey*, 1> keys{&key};
   ECLUSE_TRY(env,
              crypto::dsse::sign(std::string(crypto::dsse::k_in_toto_type), serialise(st), keys));
   return crypto::dsse::serialise(env);

@@ -218,6 +218,23 @@ bool crl_issued_by(const Crl& crl, const Certificate& issuer) {
   return ok;
 }
 
+Result<PublicKey> public_key_of(const Certificate& cert) {
+  ECLUSE_TRY(x, ossl::to_x509(cert));
+  unsigned char* der = nullptr;
+  const int n = i2d_PUBKEY(X509_get0_pubkey(x.get()), &der);
+  if (n <= 0) {
+    return ossl::failure("cannot encode the key of certificate " + cert.info().subject);
+  }
+  std::string bytes(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  auto key = ossl::decode_der<ossl::PkeyPtr>(bytes, d2i_PUBKEY);
+  if (!key) {
+    return ossl::failure("cannot decode the key of certificate " + cert.info().subject);
+  }
+  ECLUSE_TRY(digest, sha256(bytes));
+  return X509Factory::key(std::move(bytes), ossl::key_info(key.get()), digest.hex());
+}
+
 bool certificate_issued_by(const Certificate& cert, const Certificate& issuer) {
   auto c = ossl::to_x509(cert);
   auto i = ossl::to_x509(issuer);

@@ -127,6 +127,20 @@ Status check_release_type(Role role, crypto::KeyType type) {
   return {};
 }
 
+// The list with `old_id` retired and `added` active.
+KeyList rotated(const KeyList& list, const std::string& old_id, KeyEntry added, TimePoint now) {
+  auto next = list;
+  next.updated = format_utc(now);
+  for (auto& e : next.keys) {
+    if (e.keyid == old_id) {
+      e.standing = Standing::retired;
+      e.retired = format_utc(now);
+    }
+  }
+  next.keys.push_back(std::move(added));
+  return next;
+}
+
 }  // namespace
 
 Result<Keyring> Keyring::open(std::filesystem::path dir) {
@@ -295,21 +309,11 @@ Result<KeyEntry> Keyring::rotate(Role role, const std::string& name, TimePoint n
   const auto id = made.public_key.key_id();
   ECLUSE_CHECK(detail::write_pem(m_dir, id, made.private_pem.view(), pass_env));
   ECLUSE_TRY(key, detail::load_private(m_dir, id));
-  auto next = m_list;
-  next.updated = format_utc(now);
-  for (auto& e : next.keys) {
-    if (e.keyid == old.keyid) {
-      e.standing = Standing::retired;
-      e.retired = format_utc(now);
-    }
-  }
-  next.keys.push_back(new_entry(made.public_key, role, old.name, "file", now));
-  ECLUSE_CHECK(publish(std::move(next), {&key}));
-  if (role == Role::release && detail::file_exists(m_dir / "ca.pem")) {
-    ECLUSE_TRY(ca_text, detail::read_small(m_dir / "ca.pem"));
-    ECLUSE_TRY(cas,
-               crypto::parse_certificates(ca_text, reason::k_keys_bad_key_file, "keys/ca.pem"));
-    ECLUSE_CHECK(issue_release(cas.front(), now));
+  ECLUSE_CHECK(publish(
+      rotated(m_list, old.keyid, new_entry(made.public_key, role, old.name, "file", now), now),
+      {&key}));
+  if (role == Role::release) {
+    ECLUSE_CHECK(reissue_release(now));
   }
   return *m_list.find(id);
 }

@@ -45,6 +45,16 @@ Result<ReleaseCertificate> Keyring::issue_release(const crypto::Certificate& ca,
   return ReleaseCertificate{ca, std::move(leaf)};
 }
 
+Status Keyring::reissue_release(TimePoint now) {
+  if (!detail::file_exists(m_dir / "ca.pem")) {
+    return {};
+  }
+  ECLUSE_TRY(ca_text, detail::read_small(m_dir / "ca.pem"));
+  ECLUSE_TRY(ca, one_certificate(ca_text, "keys/ca.pem"));
+  ECLUSE_CHECK(issue_release(ca, now));
+  return {};
+}
+
 Result<ReleaseCertificate> Keyring::init_ca(const std::string& common_name,
                                             std::uint32_t days,
                                             TimePoint now) {
@@ -64,7 +74,7 @@ Result<ReleaseCertificate> Keyring::import_ca(std::string_view ca_pem,
   ECLUSE_TRY(ca, one_certificate(ca_pem, "--ca"));
   ECLUSE_TRY(leaf, one_certificate(leaf_pem, "--cert"));
   ECLUSE_TRY(release, active_release(m_list));
-  ECLUSE_TRY(leaf_key, crypto::parse_public_key(leaf.pem(), reason::k_keys_bad_key_file, "--cert"));
+  ECLUSE_TRY(leaf_key, crypto::public_key_of(leaf));
   if (leaf_key.key_id() != release->keyid) {
     return fail(reason::k_keys_certificate_mismatch,
                 "--cert certifies key " + leaf_key.key_id().substr(0, 16)

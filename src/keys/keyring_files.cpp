@@ -26,6 +26,7 @@ Status private_dir(const stdfs::path& dir) {
 }
 
 std::string env_value(const std::string& var) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the environment is not changed while ecluse runs
   const char* v = var.empty() ? nullptr : std::getenv(var.c_str());
   return v == nullptr ? std::string() : std::string(v);
 }

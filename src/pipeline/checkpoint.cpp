@@ -7,6 +7,7 @@
 #include <ecluse/pipeline/sign.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace ecluse::pipeline {
 
@@ -96,7 +97,7 @@ Result<bool> checkpoint(const Session& s, bool force) {
   const auto now = format_utc(s.clock().now());
   const json::Json payload{
       {"schema", k_checkpoint_schema}, {"seq", head.seq}, {"head", head.hash}, {"time", now}};
-  const crypto::SigningKey* signers[] = {&key};
+  const std::array<const crypto::SigningKey*, 1> signers{&key};
   ECLUSE_TRY(env,
              crypto::dsse::sign(
                  std::string(k_checkpoint_type), json::dump_pretty(payload) + "\n", signers));

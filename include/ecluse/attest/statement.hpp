@@ -27,7 +27,7 @@ struct Subject {
   std::string sha256;  // lowercase hex
 };
 
-struct Statement {
+struct Statement {  // NOLINT(bugprone-exception-escape): members may allocate
   std::vector<Subject> subjects;
   std::string predicate_type;
   json::Json predicate;

@@ -68,6 +68,8 @@ class SigningKey {
   struct Impl;
 
   explicit SigningKey(std::unique_ptr<Impl> impl);
+  SigningKey(const SigningKey&) = delete;
+  SigningKey& operator=(const SigningKey&) = delete;
   SigningKey(SigningKey&&) noexcept;
   SigningKey& operator=(SigningKey&&) noexcept;
   ~SigningKey();

@@ -117,6 +117,9 @@ Result<PublicKey> parse_public_key(std::string_view bytes,
                                    const Reason& on_error,
                                    const std::string& item);
 
+// The public key a certificate certifies (internal.crypto when OpenSSL cannot encode it).
+Result<PublicKey> public_key_of(const Certificate& cert);
+
 // Does `crl` carry a valid signature by `issuer`'s key and name `issuer` as its issuer?
 bool crl_issued_by(const Crl& crl, const Certificate& issuer);
 

@@ -101,6 +101,8 @@ class Keyring {
   Status publish(KeyList next, const std::vector<const crypto::SigningKey*>& extra_signers);
   Status write_private(const std::string& keyid, const json::Json& ref) const;
   Result<ReleaseCertificate> issue_release(const crypto::Certificate& ca, TimePoint now);
+  // After a release key rotation: a certificate for the new key when the CA is here.
+  Status reissue_release(TimePoint now);
 
   std::filesystem::path m_dir;
   KeyList m_list;
