@@ -120,26 +120,13 @@ int run_ca(const GlobalOptions& g,
            std::uint32_t days,
            bool json);
 
-void add_keys(CLI::App& app, const GlobalOptions& g, Action& action) {
-  auto o = std::make_shared<KeysOptions>();
-  auto* keys = app.add_subcommand("keys", "the operator's keys, the signed key list and the CA");
-  keys->require_subcommand(1);
+static void add_key_creation(CLI::App* keys,
+                             const std::shared_ptr<KeysOptions>& o,
+                             const GlobalOptions& g,
+                             Action& action) {
   auto json_flag = [&](CLI::App* c) {
     c->add_flag("--json", o->json, "print as JSON");
   };
-
-  auto* init = keys->add_subcommand(
-      "init",
-      "create what is missing: root, release and journal keys, the CA and release certificate");
-  init->add_option("--type", o->type, "ed25519, ecdsa-p256 (default) or rsa-3072");
-  init->add_option("--engineer", o->engineers, "also an engineer key for NAME (repeatable)");
-  init->add_option("--ca-name", o->ca_name, "the CA's common name");
-  json_flag(init);
-  init->callback([o, &g, &action] {
-    action = [o, &g] {
-      return run_keys_init(g, o->engineers, o->type, o->ca_name, o->json);
-    };
-  });
 
   auto* gen = keys->add_subcommand("generate", "generate a key of a role (PEM, mode 0600)");
   gen->add_option("--role", o->role, "root, release, engineer or journal")->required();
@@ -183,6 +170,15 @@ void add_keys(CLI::App& app, const GlobalOptions& g, Action& action) {
       return run_list(g, *o);
     };
   });
+}
+
+static void add_key_lifecycle(CLI::App* keys,
+                              const std::shared_ptr<KeysOptions>& o,
+                              const GlobalOptions& g,
+                              Action& action) {
+  auto json_flag = [&](CLI::App* c) {
+    c->add_flag("--json", o->json, "print as JSON");
+  };
 
   auto* rot = keys->add_subcommand(
       "rotate",
@@ -212,6 +208,15 @@ void add_keys(CLI::App& app, const GlobalOptions& g, Action& action) {
       });
     };
   });
+}
+
+static void add_key_export(CLI::App* keys,
+                           const std::shared_ptr<KeysOptions>& o,
+                           const GlobalOptions& g,
+                           Action& action) {
+  auto json_flag = [&](CLI::App* c) {
+    c->add_flag("--json", o->json, "print as JSON");
+  };
 
   auto* exp = keys->add_subcommand("export-public",
                                    "write the signed key list, public keys and CA for verifiers");
@@ -245,6 +250,32 @@ void add_keys(CLI::App& app, const GlobalOptions& g, Action& action) {
       return run_ca(g, o->ca_file, o->cert_file, "", 0, o->json);
     };
   });
+}
+
+void add_keys(CLI::App& app, const GlobalOptions& g, Action& action) {
+  auto o = std::make_shared<KeysOptions>();
+  auto* keys = app.add_subcommand("keys", "the operator's keys, the signed key list and the CA");
+  keys->require_subcommand(1);
+  auto json_flag = [&](CLI::App* c) {
+    c->add_flag("--json", o->json, "print as JSON");
+  };
+
+  auto* init = keys->add_subcommand(
+      "init",
+      "create what is missing: root, release and journal keys, the CA and release certificate");
+  init->add_option("--type", o->type, "ed25519, ecdsa-p256 (default) or rsa-3072");
+  init->add_option("--engineer", o->engineers, "also an engineer key for NAME (repeatable)");
+  init->add_option("--ca-name", o->ca_name, "the CA's common name");
+  json_flag(init);
+  init->callback([o, &g, &action] {
+    action = [o, &g] {
+      return run_keys_init(g, o->engineers, o->type, o->ca_name, o->json);
+    };
+  });
+
+  add_key_creation(keys, o, g, action);
+  add_key_lifecycle(keys, o, g, action);
+  add_key_export(keys, o, g, action);
 }
 
 }  // namespace ecluse::cli

@@ -91,7 +91,7 @@ Result<ModuleHandle> open_module(const std::string& module) {
   }
   ModuleHandle handle(::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!handle) {
-    const char* why = ::dlerror();
+    const char* why = ::dlerror();  // NOLINT(concurrency-mt-unsafe): keys load on one thread
     return fail(reason::k_keys_pkcs11_unavailable,
                 "cannot load the PKCS#11 module " + module + ": " + (why ? why : "unknown"),
                 module);
