@@ -12,6 +12,7 @@ packages=(
   libarchive-tools zstd lz4 python3
   openssl coreutils time bc
   softhsm2 libengine-pkcs11-openssl opensc
+  openssh-client nodejs
   clang clang-format libclang-rt-14-dev
   chromium
 )
@@ -23,8 +24,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The standard TUF client the tests verify served repositories with (tuf-js, pinned by
+# tests/tools/tuf-client/package-lock.json; it needs Node.js 20.17 or later).
+node_deps() {
+  local dir=tests/tools/tuf-client
+  [ -d "$dir/node_modules/tuf-js" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  command -v npm >/dev/null || { echo "install-deps: npm is missing (Node.js 20 with npm)" >&2; return 3; }
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+cd "$(dirname "$0")/.."
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  node_deps
   exit 0
 fi
 
@@ -38,3 +50,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_deps

@@ -6,6 +6,8 @@
 # the licence that stops working in the future, approved by a demo engineer with a signed
 # approval, then signed with generated operator keys (in-toto attestations in DSSE envelopes, a
 # SLSA verification summary, a CMS signature per artifact) and verified three ways; then a
+# then promoted into the preprod channel's git repository (signed commit and tag, TUF
+# metadata) and checked by git verify-commit, git verify-tag and ecluse verify; then a
 # second release diffed against the first; then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
@@ -87,6 +89,17 @@ python3 tests/tools/dsse_verify.py "$attest_dir/verification-summary.dsse.json" 
 openssl cms -verify -binary -inform DER -content "$work/demo/drop/payload/$artifact" \
   -in "$ws/quarantine/drops/$drop_id/signatures/$artifact.p7s" \
   -CAfile "$work/verifier/operator-ca.pem" -purpose any -out /dev/null
+echo "== promote 1.0.0 into the preprod channel: a signed commit and tag, TUF metadata"
+"$ecluse" --workspace "$ws" promote "$drop_id" --to preprod
+repo=$ws/repos/preprod.git
+git --git-dir="$repo" show main:metadata/1.root.json > "$work/verifier/root.json"
+"$ecluse" --workspace "$ws" keys export-public --allowed-signers "$work/verifier/allowed_signers"
+echo "== the consumer's checks: git verify-commit, git verify-tag, ecluse verify"
+git --git-dir="$repo" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$work/verifier/allowed_signers" \
+  verify-commit main
+git --git-dir="$repo" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$work/verifier/allowed_signers" \
+  verify-tag cloud-agent/1.0.0
+"$ecluse" verify "$repo" --root "$work/verifier/root.json"
 echo "== release 1.1.0: the vendor adds a destination to the agent's configuration"
 bash scripts/make-demo-drop.sh "$work/demo" 1.1.0 drop-1.1.0 >/dev/null
 printf 'backup = https://collect.vendor-analytics.example.com/upload\n' \
@@ -141,7 +154,11 @@ Where to look:
   one drop in full   $ecluse --workspace $ws show acme/cloud-agent/1.0.0
   everything as JSON $ecluse --workspace $ws status --json
 
-Release acme/cloud-agent 1.0.0 is attested (state signed, key list $work/verifier/keylist.json).
-Verify it yourself:
+  channel repository $repo (bare git: metadata/ targets/ attestations/ releases/)
+
+Release acme/cloud-agent 1.0.0 is promoted to preprod and verified (signed commit and tag, TUF
+metadata, attestations). Verify it yourself:
+  $ecluse verify $repo --root $work/verifier/root.json
+  git --git-dir=$repo -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=$work/verifier/allowed_signers verify-commit main
   $ecluse verify-attestation $attest_dir/verification-summary.dsse.json --keys $work/verifier/keylist.json --artifact $work/demo/drop/payload/$artifact
 MSG

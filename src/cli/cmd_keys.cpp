@@ -21,6 +21,7 @@ struct KeysOptions {
   std::string keyid;
   std::string reason;
   std::string out_dir;
+  std::string allowed_signers;
   std::string ca_file;
   std::string cert_file;
   std::string ca_name = "ecluse operator CA";
@@ -112,7 +113,10 @@ int run_keys_init(const GlobalOptions& g,
                   const std::string& type,
                   const std::string& ca_name,
                   bool json);
-int run_export_public(const GlobalOptions& g, const std::string& out_dir, bool json);
+int run_export_public(const GlobalOptions& g,
+                      const std::string& out_dir,
+                      const std::string& allowed_signers,
+                      bool json);
 int run_ca(const GlobalOptions& g,
            const std::string& ca,
            const std::string& cert,
@@ -221,10 +225,14 @@ static void add_key_export(CLI::App* keys,
   auto* exp = keys->add_subcommand("export-public",
                                    "write the signed key list, public keys and CA for verifiers");
   exp->add_option("--out", o->out_dir, "directory to write (default: print the key list)");
+  exp->add_option("--allowed-signers",
+                  o->allowed_signers,
+                  "also write git's allowed-signers file (gpg.ssh.allowedSignersFile) of the "
+                  "release keys");
   json_flag(exp);
   exp->callback([o, &g, &action] {
     action = [o, &g] {
-      return run_export_public(g, o->out_dir, o->json);
+      return run_export_public(g, o->out_dir, o->allowed_signers, o->json);
     };
   });
 

@@ -2,6 +2,7 @@
 // keys (one command for the embedded default) and what verifiers need.
 #include <ecluse/core/fs.hpp>
 #include <ecluse/core/printable.hpp>
+#include <ecluse/crypto/sshsig.hpp>
 #include <ecluse/keys/keyring.hpp>
 
 #include "common.hpp"
@@ -120,7 +121,26 @@ int run_keys_init(const GlobalOptions& g,
   return k_exit_ok;
 }
 
-int run_export_public(const GlobalOptions& g, const std::string& out_dir, bool json) {
+// git's allowed-signers file: every release key that is not revoked may have signed a
+// promotion commit or tag, as the committer of promotions.
+Status write_allowed_signers(const pipeline::Session& s,
+                             const keys::Keyring& ring,
+                             const std::string& file) {
+  std::string text;
+  for (const auto& e : ring.list().keys) {
+    if (e.role != keys::Role::release || e.standing == keys::Standing::revoked) {
+      continue;
+    }
+    ECLUSE_TRY(line, crypto::ssh::public_key_line(e.public_key));
+    text += s.ws().config().promotion.committer_email + " namespaces=\"git\" " + line + "\n";
+  }
+  return fs::write_file_atomic(file, text, reason::k_keys_unreadable);
+}
+
+int run_export_public(const GlobalOptions& g,
+                      const std::string& out_dir,
+                      const std::string& allowed_signers,
+                      bool json) {
   auto session = open_session(g);
   if (!session) {
     return report(session.error(), json);
@@ -131,6 +151,16 @@ int run_export_public(const GlobalOptions& g, const std::string& out_dir, bool j
   }
   if (ring->list().version == 0) {
     return report(Error::from(reason::k_keys_no_key, "no key list yet: ecluse keys init"), json);
+  }
+  if (!allowed_signers.empty()) {
+    if (auto ok = write_allowed_signers(*session, *ring, allowed_signers); !ok) {
+      return report(ok.error(), json);
+    }
+    if (out_dir.empty()) {
+      out(json ? json::dump_pretty(json::Json{{"allowed_signers", allowed_signers}}) + "\n"
+               : "wrote " + allowed_signers + " (git gpg.ssh.allowedSignersFile)\n");
+      return k_exit_ok;
+    }
   }
   if (out_dir.empty()) {
     auto env = ring->envelope();

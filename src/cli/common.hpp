@@ -38,6 +38,9 @@ void add_policy(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_sandbox(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_keys(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_sign(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_promote(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_verify(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_transfer(CLI::App& app, const GlobalOptions& g, Action& action);
 
 // The exit code an error maps to.
 int exit_code_of(const Error& e);

@@ -36,6 +36,9 @@ int run(int argc, char** argv) {
   add_sandbox(app, g, action);
   add_keys(app, g, action);
   add_sign(app, g, action);
+  add_promote(app, g, action);
+  add_verify(app, g, action);
+  add_transfer(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);

@@ -144,6 +144,45 @@ Status parse_approvals(const json::Json& j, Policy& p) {
   return {};
 }
 
+// "promotion": {"prod": {"from": "preprod", "approvals": 1, "soak_hours": 24}}.
+Status parse_gate(const std::string& channel, const json::Json& j, Policy& p) {
+  const auto where = "promotion." + channel;
+  if (!j.is_object()) {
+    return invalid(where, "must be an object with from, approvals, soak_hours");
+  }
+  Gate g;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "from" && value.is_string() && valid_channel_key(value.get<std::string>())) {
+      g.from = value.get<std::string>();
+    } else if (key == "approvals" && value.is_number_unsigned()
+               && value.get<std::uint64_t>() <= k_max_approvals) {
+      g.approvals = value.get<std::uint32_t>();
+    } else if (key == "soak_hours" && value.is_number_unsigned()
+               && value.get<std::uint64_t>() <= 24U * 366U) {
+      g.soak_seconds = value.get<std::uint64_t>() * 3600U;
+    } else {
+      return invalid(where + "." + key,
+                     "unknown or out of range (from: a channel, approvals: 0 to "
+                         + std::to_string(k_max_approvals) + ", soak_hours: 0 to 8784)");
+    }
+  }
+  p.gates[channel] = g;
+  return {};
+}
+
+Status parse_gates(const json::Json& j, Policy& p) {
+  if (!j.is_object()) {
+    return invalid("promotion", "must be an object of channel → gate");
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (!valid_channel_key(key) || key == "*") {
+      return invalid("promotion." + key, "not a channel name");
+    }
+    ECLUSE_CHECK(parse_gate(key, value, p));
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> parse_names(const json::Json& j,
                                              const std::string& field,
                                              bool (*valid)(const std::string&)) {
@@ -186,6 +225,9 @@ Status parse_field(const std::string& key, const json::Json& value, Policy& p) {
   }
   if (key == "approvals") {
     return parse_approvals(value, p);
+  }
+  if (key == "promotion") {
+    return parse_gates(value, p);
   }
   if (key == "always_review") {
     ECLUSE_TRY(names, parse_names(value, key, valid_channel_key));
@@ -267,6 +309,7 @@ json::Json default_policy_json() {
        {{"max_changed_share", {{"limit", 0.5}, {"action", "hold"}}},
         {"max_size_growth", {{"limit", 1.0}, {"action", "hold"}}}}},
       {"approvals", {{"*", 1}}},
+      {"promotion", {{"prod", {{"from", "preprod"}, {"approvals", 0}, {"soak_hours", 0}}}}},
       {"always_review", json::Json::array()},
       {"endpoint_allow", json::Json::array()},
   };

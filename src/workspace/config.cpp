@@ -130,6 +130,14 @@ json::Json Config::to_json() const {
       {"unpack", unpack.to_json()},
       {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
       {"signature_policy", signature_policy.to_json()},
+      {"promotion",
+       {{"compression", promotion.compression},
+        {"committer", {{"name", promotion.committer_name}, {"email", promotion.committer_email}}},
+        {"expiry_days",
+         {{"root", promotion.root_expiry_days},
+          {"targets", promotion.targets_expiry_days},
+          {"snapshot", promotion.snapshot_expiry_days},
+          {"timestamp", promotion.timestamp_expiry_days}}}}},
   };
 }
 
@@ -206,12 +214,61 @@ Status read_signature_policy(const json::Json& p, crypto::AlgorithmPolicy& polic
   return {};
 }
 
+Status read_committer(const json::Json& j, Promotion& p) {
+  ECLUSE_CHECK(check_keys(j, "promotion.committer", {"name", "email"}));
+  for (const char* key : {"name", "email"}) {
+    if (!j.contains(key)) {
+      continue;
+    }
+    const auto& v = j.at(key);
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()
+        || v.get_ref<const std::string&>().find_first_of("<>\n") != std::string::npos) {
+      return bad(std::string("promotion.committer.") + key,
+                 "must be a non-empty string without <, > or newline");
+    }
+    (std::string_view(key) == "name" ? p.committer_name : p.committer_email) = v.get<std::string>();
+  }
+  return {};
+}
+
+Status read_promotion(const json::Json& j, Promotion& p) {
+  ECLUSE_CHECK(check_keys(j, "promotion", {"compression", "committer", "expiry_days"}));
+  if (j.contains("compression")) {
+    const auto& v = j.at("compression");
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 9) {
+      return bad("promotion.compression", "must be a zlib level from 0 to 9");
+    }
+    p.compression = v.get<int>();
+  }
+  if (j.contains("committer")) {
+    ECLUSE_CHECK(read_committer(j.at("committer"), p));
+  }
+  if (j.contains("expiry_days")) {
+    const auto& e = j.at("expiry_days");
+    ECLUSE_CHECK(
+        check_keys(e, "promotion.expiry_days", {"root", "targets", "snapshot", "timestamp"}));
+    ECLUSE_CHECK(read_u64(e, "promotion.expiry_days", "root", p.root_expiry_days));
+    ECLUSE_CHECK(read_u64(e, "promotion.expiry_days", "targets", p.targets_expiry_days));
+    ECLUSE_CHECK(read_u64(e, "promotion.expiry_days", "snapshot", p.snapshot_expiry_days));
+    ECLUSE_CHECK(read_u64(e, "promotion.expiry_days", "timestamp", p.timestamp_expiry_days));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Config> Config::from_json(const json::Json& j) {
   Config c;
-  ECLUSE_CHECK(check_keys(
-      j, "", {"schema", "channels", "paths", "limits", "unpack", "state", "signature_policy"}));
+  ECLUSE_CHECK(check_keys(j,
+                          "",
+                          {"schema",
+                           "channels",
+                           "paths",
+                           "limits",
+                           "unpack",
+                           "state",
+                           "signature_policy",
+                           "promotion"}));
   if (!j.contains("schema") || j.at("schema") != k_schema) {
     return bad("schema", "must be \"" + std::string(k_schema) + "\"");
   }
@@ -232,6 +289,9 @@ Result<Config> Config::from_json(const json::Json& j) {
   }
   if (j.contains("signature_policy")) {
     ECLUSE_CHECK(read_signature_policy(j.at("signature_policy"), c.signature_policy));
+  }
+  if (j.contains("promotion")) {
+    ECLUSE_CHECK(read_promotion(j.at("promotion"), c.promotion));
   }
   return c;
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,5 +33,11 @@ std::string dump_line(const Json& value);
 // Serialises for people: two-space indent, sorted keys, ASCII only (safe on a terminal).
 // Never throws.
 std::string dump_pretty(const Json& value);
+
+// OLPC canonical JSON (wiki.laptop.org/go/Canonical_JSON), the form TUF signs: object keys
+// sorted by their UTF-8 bytes, no whitespace, strings with only `\\` and `"` escaped and every
+// other byte as is, integers only. nullopt for a value that has no canonical form (a
+// floating-point number). Never throws.
+std::optional<std::string> canonical(const Json& value);
 
 }  // namespace ecluse::json

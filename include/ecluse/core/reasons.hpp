@@ -216,6 +216,38 @@ inline constexpr Reason k_attest_bad_statement{"attest.bad_statement", Errc::rej
 inline constexpr Reason k_attest_subject_mismatch{"attest.subject_mismatch", Errc::rejected, "an artifact's SHA-256 matches no subject of the Statement"};
 inline constexpr Reason k_attest_approval_invalid{"attest.approval_invalid", Errc::rejected, "a signed approval is over another drop or verdict, by a key that is not an active engineer key, or does not verify"};
 inline constexpr Reason k_journal_checkpoint_invalid{"journal.checkpoint_invalid", Errc::corrupt, "a journal checkpoint's signature does not verify with an unrevoked journal key, or it names another head than the chain has at its seq"};
+// Promotion: SSH signatures, TUF metadata, the isolated git repositories, channels, transfer.
+inline constexpr Reason k_sshsig_malformed{"sshsig.malformed", Errc::rejected, "an SSH signature is not an armored SSHSIG blob (magic, version 1, key, namespace, hash sha512 or sha256, signature)"};
+inline constexpr Reason k_sshsig_invalid{"sshsig.invalid", Errc::rejected, "an SSH signature does not verify over the data with its key and namespace"};
+inline constexpr Reason k_tuf_bad_metadata{"tuf.bad_metadata", Errc::rejected, "a TUF metadata file is not valid JSON of its role (_type, spec_version, version, expires, keys, roles, meta, targets)"};
+inline constexpr Reason k_tuf_metadata_missing{"tuf.metadata_missing", Errc::rejected, "a TUF metadata file the chain needs is not in the repository"};
+inline constexpr Reason k_tuf_threshold{"tuf.threshold", Errc::rejected, "fewer distinct keys of the role signed the TUF metadata than its threshold"};
+inline constexpr Reason k_tuf_expired{"tuf.expired", Errc::rejected, "a TUF metadata file's expiry has passed (freeze attack or a timestamp not refreshed)"};
+inline constexpr Reason k_tuf_rollback{"tuf.rollback", Errc::rejected, "a TUF metadata version is lower than one seen before (rollback attack)"};
+inline constexpr Reason k_tuf_version_mismatch{"tuf.version_mismatch", Errc::rejected, "TUF metadata is not the version the referring metadata names (mix-and-match)"};
+inline constexpr Reason k_tuf_hash_mismatch{"tuf.hash_mismatch", Errc::rejected, "TUF metadata's length or hash differs from what the referring metadata names"};
+inline constexpr Reason k_tuf_target_mismatch{"tuf.target_mismatch", Errc::rejected, "a target file's length or SHA-256 differs from targets.json"};
+inline constexpr Reason k_tuf_target_missing{"tuf.target_missing", Errc::rejected, "a target that targets.json lists is not in the repository"};
+inline constexpr Reason k_tuf_target_unlisted{"tuf.target_unlisted", Errc::rejected, "a file under targets/ is not listed in targets.json (an added target)"};
+inline constexpr Reason k_repo_io{"repo.io_error", Errc::unavailable, "a git repository could not be opened, read or written"};
+inline constexpr Reason k_repo_not_found{"repo.not_found", Errc::not_found, "no such repository, branch, tag or object"};
+inline constexpr Reason k_repo_bad_path{"repo.bad_path", Errc::rejected, "a path cannot go into a promoted git tree (.git alias, .gitmodules or .gitattributes, control character, case or Unicode collision)"};
+inline constexpr Reason k_repo_ref_moved{"repo.ref_moved", Errc::failed_precondition, "the branch moved while a promotion was being written, or the update is not a fast-forward"};
+inline constexpr Reason k_repo_commit_unsigned{"repo.commit_unsigned", Errc::rejected, "a commit of the repository's history carries no SSH signature"};
+inline constexpr Reason k_repo_commit_signature{"repo.commit_signature", Errc::rejected, "a commit's SSH signature does not verify with a release key of the TUF root (a rewritten or forged commit)"};
+inline constexpr Reason k_repo_tag_invalid{"repo.tag_invalid", Errc::rejected, "a release tag is missing, unsigned, signed by an unknown key, names another release, or points at another commit than the one that promoted it (a moved tag)"};
+inline constexpr Reason k_repo_bad_bundle{"repo.bad_bundle", Errc::rejected, "a git bundle is malformed, lacks a prerequisite commit or holds objects that do not index"};
+inline constexpr Reason k_promote_not_signed{"promote.not_signed", Errc::failed_precondition, "only a drop whose verdict passed and which the operator signed can be promoted"};
+inline constexpr Reason k_promote_unknown_channel{"promote.unknown_channel", Errc::invalid_argument, "the channel is not configured in ecluse.json"};
+inline constexpr Reason k_promote_rollback{"promote.rollback", Errc::rejected, "the version is not greater than the channel's last promoted version of the product"};
+inline constexpr Reason k_promote_already{"promote.already_promoted", Errc::failed_precondition, "the release is in the channel already"};
+inline constexpr Reason k_promote_not_in_channel{"promote.not_in_channel", Errc::not_found, "the release is not (or no longer) in the source channel"};
+inline constexpr Reason k_promote_gate_approvals{"promote.gate_approvals", Errc::failed_precondition, "the release has fewer signed approvals than the target channel requires"};
+inline constexpr Reason k_promote_gate_soak{"promote.gate_soak", Errc::failed_precondition, "the release has not been in the source channel for the target channel's minimum soak time"};
+inline constexpr Reason k_promote_gate_source{"promote.gate_source", Errc::failed_precondition, "the channel takes releases only from the channel its gate names (policy.json promotion.CHANNEL.from)"};
+inline constexpr Reason k_promote_evidence{"promote.evidence_invalid", Errc::rejected, "the release's evidence no longer verifies (an artifact, signature or attestation changed, or its keys are revoked)"};
+inline constexpr Reason k_transfer_bad_index{"transfer.bad_index", Errc::rejected, "an export's index is missing, malformed, or not signed by a release key of the trusted root"};
+inline constexpr Reason k_transfer_mismatch{"transfer.mismatch", Errc::rejected, "an export's bundle or metadata differs from what its signed index names"};
 // Internal.
 inline constexpr Reason k_internal{"internal.error", Errc::internal, "an unexpected internal failure (a bug: please report it)"};
 inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed unexpectedly (allocation, a missing algorithm provider)"};

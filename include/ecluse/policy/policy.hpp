@@ -27,6 +27,13 @@ struct Threshold {
   Action action = Action::hold;
 };
 
+// What a release must show to enter a channel from another (policy.json "promotion").
+struct Gate {
+  std::string from;                // the channel it must come from (empty: any)
+  std::uint32_t approvals = 0;     // distinct signed engineer approvals the release carries
+  std::uint64_t soak_seconds = 0;  // time in the source channel since its promotion there
+};
+
 struct Policy {
   // Finding code → action; a key may end in ".*" (every code of that prefix); "*" is the
   // action for codes nothing else names. The most specific key wins.
@@ -36,6 +43,7 @@ struct Policy {
   std::map<std::string, std::uint32_t> approvals;  // channel (or "*") → approvals a hold needs
   std::vector<std::string> always_review;          // channels whose every drop is held
   std::vector<std::string> endpoint_allow;         // domains (and below) and IP literals
+  std::map<std::string, Gate> gates;               // target channel → its promotion gate
 
   // The action for a finding code.
   [[nodiscard]] Action action_for(const std::string& code) const;

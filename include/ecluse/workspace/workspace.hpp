@@ -40,6 +40,17 @@ struct UnpackLimits {
   [[nodiscard]] json::Json to_json() const;
 };
 
+// How promotions write the channel repositories (ecluse.json "promotion").
+struct Promotion {
+  int compression = 1;                    // zlib level of loose git objects (0 to 9)
+  std::string committer_name = "ecluse";  // author and committer of promotion commits
+  std::string committer_email = "ecluse@localhost";
+  std::uint64_t root_expiry_days = 365;  // TUF metadata lifetimes
+  std::uint64_t targets_expiry_days = 90;
+  std::uint64_t snapshot_expiry_days = 7;
+  std::uint64_t timestamp_expiry_days = 1;
+};
+
 struct Config {
   std::vector<std::string> channels{"preprod", "prod"};
   std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
@@ -47,6 +58,7 @@ struct Config {
   UnpackLimits unpack;
   std::uint32_t busy_timeout_ms = 10000;     // how long to wait for a locked state.db
   crypto::AlgorithmPolicy signature_policy;  // what a vendor signature may use
+  Promotion promotion;
 
   // The full configuration as written to ecluse.json (every key with its value).
   [[nodiscard]] json::Json to_json() const;

@@ -1,0 +1,170 @@
+// The promote stage in the pipeline (signed → promoted): the signed drop's content into its
+// channel's repository under the channel's lock, then the state store and the journal.
+#include <ecluse/attest/attest.hpp>
+#include <ecluse/crypto/sha256.hpp>
+#include <ecluse/pipeline/promote.hpp>
+#include <ecluse/pipeline/sign.hpp>
+#include <ecluse/policy/policy.hpp>
+
+#include <algorithm>
+
+#include "promote_keys.hpp"
+#include "sign_facts.hpp"
+#include "verdict.hpp"
+
+namespace ecluse::pipeline {
+
+namespace {
+
+// The signed approvals of a drop, as release.json lists them (with their envelope files).
+Result<json::Json> approvals_of(const Session& s, const std::string& id) {
+  ECLUSE_TRY(reviews, s.state().reviews(id));
+  auto out = json::Json::array();
+  for (const auto& r : reviews) {
+    if (r.decision != "approve" || r.envelope.empty() || r.key_id.empty()) {
+      continue;
+    }
+    ECLUSE_TRY(sha, crypto::sha256(r.envelope));
+    out.push_back(
+        {{"engineer", r.name},
+         {"keyid", r.key_id},
+         {"time", r.created_at},
+         {"envelope", {{"file", "approvals/" + r.key_id + ".dsse.json"}, {"sha256", sha.hex()}}}});
+  }
+  return out;
+}
+
+json::Json evidence_summary(const Session& s, const std::string& id, const char* stage) {
+  auto ev = detail::stage_evidence(s, id, stage);
+  return ev ? ev->value("summary", json::Json()) : json::Json();
+}
+
+Result<json::Json> release_summary(const Session& s,
+                                   const store::DropRecord& d,
+                                   const std::string& channel) {
+  ECLUSE_TRY(verdict, detail::policy_evidence(s, d.id));
+  ECLUSE_TRY(approvals, approvals_of(s, d.id));
+  return json::Json{{"vendor", d.vendor},
+                    {"product", d.product},
+                    {"version", d.version},
+                    {"channel", channel},
+                    {"drop", d.id},
+                    {"verdict",
+                     {{"decision", verdict.value("decision", std::string())},
+                      {"reasons", verdict.value("reasons", json::Json::array())}}},
+                    {"approvals", approvals},
+                    {"diff", evidence_summary(s, d.id, "diff")},
+                    {"test", evidence_summary(s, d.id, "test")},
+                    {"promoted_at", format_utc(s.clock().now())},
+                    {"promoted_by", s.actor()}};
+}
+
+Result<policy::Policy> load_policy(const Session& s) {
+  ECLUSE_TRY(loaded, policy::load_policy(s.ws().root() / policy::k_policy_file));
+  return std::move(loaded.policy);
+}
+
+Result<promote::ReleaseContent> drop_content(const Session& s,
+                                             const store::DropRecord& d,
+                                             const std::string& channel) {
+  ECLUSE_TRY(ev, detail::stage_evidence(s, d.id, "sign"));
+  const attest::Context ctx{s.ws().drops_dir() / d.id, s.objects(), s.clock().now()};
+  ECLUSE_TRY(signed_release, attest::reload(ctx, d.id, std::move(ev)));
+  ECLUSE_TRY(manifest, detail::load_manifest(s, d.id));
+  ECLUSE_TRY(summary, release_summary(s, d, channel));
+  return promote::release_content(
+      signed_release, manifest, ctx.drop_dir, s.objects(), std::move(summary));
+}
+
+// Runs a repository change under the channel's lock with the promotion keys.
+template <class Fn>
+Result<promote::PromotedRelease> locked(const Session& s, const std::string& channel, Fn&& fn) {
+  ECLUSE_TRY(repository, open_channel(s, channel));
+  ECLUSE_TRY(keys, detail::promotion_keys(s));
+  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
+  return fn(repository, keys->signers(), detail::commit_options(s, channel));
+}
+
+json::Json outcome_json(const promote::PromotedRelease& p) {
+  return {{"channel", p.channel},
+          {"product", p.product},
+          {"version", p.version},
+          {"commit", p.commit},
+          {"tag", p.tag},
+          {"targets_version", p.targets_version}};
+}
+
+Status check_drop_gate(const Session& s, const std::string& channel) {
+  ECLUSE_TRY(pol, load_policy(s));
+  const auto it = pol.gates.find(channel);
+  if (it != pol.gates.end() && !it->second.from.empty()) {
+    return fail(reason::k_promote_gate_source,
+                channel + " takes releases only from " + it->second.from
+                    + ": ecluse promote PRODUCT VERSION --from " + it->second.from + " --to "
+                    + channel,
+                channel);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<repo::Repository> open_channel(const Session& s, const std::string& channel) {
+  const auto& channels = s.ws().config().channels;
+  if (std::find(channels.begin(), channels.end(), channel) == channels.end()) {
+    return fail(reason::k_promote_unknown_channel,
+                "channel '" + channel + "' is not in ecluse.json's channels",
+                channel);
+  }
+  return repo::Repository::create(s.ws().repos_dir() / (channel + ".git"),
+                                  {s.ws().config().promotion.compression});
+}
+
+Result<promote::PromotedRelease> promote_drop(const Session& s,
+                                              const std::string& id,
+                                              const std::string& channel) {
+  ECLUSE_TRY(record, s.state().get_drop(id));
+  if (!record) {
+    return fail(reason::k_state_unknown_drop, "no drop " + id, id);
+  }
+  if (record->state != DropState::signed_off && record->state != DropState::promoted) {
+    return fail(reason::k_promote_not_signed,
+                "drop " + id.substr(0, 12) + " is " + std::string(to_string(record->state))
+                    + "; only a signed drop can be promoted",
+                id);
+  }
+  ECLUSE_CHECK(check_drop_gate(s, channel));
+  ECLUSE_TRY(content, drop_content(s, *record, channel));
+  ECLUSE_TRY(out, locked(s, channel, [&](const auto& r, const auto& signers, const auto& opts) {
+               return promote::promote(r, content, signers, opts);
+             }));
+  if (record->state == DropState::signed_off) {
+    ECLUSE_CHECK(s.state().commit_stage(
+        id,
+        DropState::signed_off,
+        {"promote", DropState::promoted, outcome_json(out), format_utc(s.clock().now())}));
+  }
+  if (!out.already) {
+    ECLUSE_CHECK(s.record(id, "promote.promoted", outcome_json(out)));
+    ECLUSE_CHECK(checkpoint(s, true));
+  }
+  return out;
+}
+
+Result<promote::PromotedRelease> withdraw(const Session& s,
+                                          const std::string& product,
+                                          const std::string& version,
+                                          const std::string& channel,
+                                          const std::string& why) {
+  const json::Json record{{"reason", why}, {"by", s.actor()}, {"at", format_utc(s.clock().now())}};
+  ECLUSE_TRY(out, locked(s, channel, [&](const auto& r, const auto& signers, const auto& opts) {
+               return promote::withdraw(r, product, version, record, signers, opts);
+             }));
+  auto details = outcome_json(out);
+  details["reason"] = why;
+  ECLUSE_CHECK(s.record("", "promote.withdrawn", details));
+  ECLUSE_CHECK(checkpoint(s, true));
+  return out;
+}
+
+}  // namespace ecluse::pipeline

@@ -1,0 +1,275 @@
+// Consumer verification, part one: the TUF chain from the trusted root, then the tree against
+// targets.json (every target, its consistent-snapshot copy, its signature, attestations and
+// release record; nothing unlisted), and a clone's work tree against its commit.
+#include <ecluse/crypto/dsse.hpp>
+#include <ecluse/crypto/sha256.hpp>
+#include <ecluse/promote/promote.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "verify_detail.hpp"
+
+namespace ecluse::promote {
+
+namespace detail {
+
+bool Checker::trusted(const crypto::PublicKey& key) const {
+  return std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return k.der() == key.der(); });
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Checker;
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// A pointer {path, sha256} of a target's custom data: the file exists and hashes as named.
+void check_pointer(const Checker& c,
+                   const repo::Tree& tree,
+                   const json::Json& ptr,
+                   std::set<std::string>& accounted) {
+  const auto path = ptr.is_object() ? ptr.value("path", std::string()) : std::string();
+  const auto it = tree.find(path);
+  if (it == tree.end()) {
+    c.add(reason::k_tuf_target_missing, "targets.json names " + path + ", which is absent", path);
+    return;
+  }
+  accounted.insert(path);
+  const auto bytes = c.repo.read_blob(it->second.blob);
+  const auto digest =
+      bytes ? crypto::sha256(*bytes) : Result<crypto::Digest>(tl::unexpected(bytes.error()));
+  if (!digest || digest->hex() != ptr.value("sha256", std::string())) {
+    c.add(reason::k_tuf_target_mismatch, path + " does not hash as targets.json says", path);
+  }
+}
+
+// A DSSE envelope of the sign stage: signed by the targets role's keys.
+void check_attestation(const Checker& c, const repo::Tree& tree, const std::string& path) {
+  const auto base = path.substr(path.rfind('/') + 1);
+  if (is_hex64(base.substr(0, base.find('.')))) {
+    return;  // an engineer's approval: signed by engineer keys, which TUF does not carry
+  }
+  const auto it = tree.find(path);
+  if (it == tree.end()) {
+    return;  // reported by check_pointer
+  }
+  const auto bytes = c.repo.read_blob(it->second.blob);
+  auto env = bytes ? crypto::dsse::parse(*bytes, path)
+                   : Result<crypto::dsse::Envelope>(tl::unexpected(bytes.error()));
+  std::vector<crypto::dsse::KnownKey> known;
+  for (const auto& k : c.keys) {
+    known.push_back({k, false});
+  }
+  auto ok = env ? crypto::dsse::verify(*env, known, 1, crypto::dsse::k_in_toto_type)
+                : Result<crypto::dsse::Verified>(tl::unexpected(env.error()));
+  if (!ok) {
+    c.add(Reason{ok.error().reason, Errc::rejected, ""}, ok.error().message, path);
+    return;
+  }
+  ++c.report.attestations;
+}
+
+void check_target(const Checker& c,
+                  const repo::Tree& tree,
+                  const tuf::Target& t,
+                  std::set<std::string>& accounted) {
+  const auto path = "targets/" + t.path;
+  const auto it = tree.find(path);
+  if (it == tree.end()) {
+    c.add(reason::k_tuf_target_missing, "target " + t.path + " is not in the tree", t.path);
+    return;
+  }
+  accounted.insert(path);
+  const auto bytes = c.repo.read_blob(it->second.blob);
+  const auto digest =
+      bytes ? crypto::sha256(*bytes) : Result<crypto::Digest>(tl::unexpected(bytes.error()));
+  if (!bytes || bytes->size() != t.length || !digest || digest->hex() != t.sha256) {
+    c.add(reason::k_tuf_target_mismatch,
+          "target " + t.path + " differs from targets.json (length or sha256)",
+          t.path);
+  }
+  const auto copy = "targets/" + consistent_path(t.path, t.sha256);
+  const auto cit = tree.find(copy);
+  if (cit == tree.end() || cit->second.blob != it->second.blob) {
+    c.add(reason::k_tuf_target_mismatch,
+          "the consistent-snapshot copy of " + t.path + " is missing or differs",
+          copy);
+  }
+  accounted.insert(copy);
+  const auto custom = t.custom.value("ecluse", json::Json::object());
+  for (const char* key : {"signature", "release"}) {
+    if (custom.contains(key)) {
+      check_pointer(c, tree, custom.at(key), accounted);
+    }
+  }
+  for (const auto& a : custom.value("attestations", json::Json::array())) {
+    check_pointer(c, tree, a, accounted);
+    check_attestation(c, tree, a.value("path", std::string()));
+  }
+}
+
+bool in_release(const tuf::Target& t, const std::optional<std::string>& release) {
+  return !release || t.path.starts_with(*release + "/");
+}
+
+// Withdrawn releases keep their record (a JSON object with "withdrawn").
+bool is_withdrawal_record(const Checker& c, const std::string& path, const repo::TreeEntry& e) {
+  if (!path.starts_with("releases/") || !path.ends_with("/release.json")) {
+    return false;
+  }
+  const auto bytes = c.repo.read_blob(e.blob);
+  if (!bytes) {
+    return false;
+  }
+  const auto doc = json::parse_strict(*bytes);
+  return doc.failure == json::ParseFailure::none && doc.value.is_object()
+         && doc.value.contains("withdrawn");
+}
+
+// Every path of the tree is a TUF file or something targets.json accounts for.
+void check_accounted(const Checker& c,
+                     const repo::Tree& tree,
+                     const tuf::Files& meta,
+                     const std::set<std::string>& accounted) {
+  for (const auto& [path, entry] : tree) {
+    if (accounted.contains(path) || is_withdrawal_record(c, path, entry)) {
+      continue;
+    }
+    if (path.starts_with("metadata/") && meta.contains(path.substr(9))) {
+      continue;  // checked by the TUF chain, or an earlier version of it
+    }
+    c.add(reason::k_tuf_target_unlisted, path + " is not listed in targets.json", path);
+  }
+}
+
+// A clone: each tracked file of the work tree must equal its blob, and nothing extra.
+void check_work_tree(const Checker& c, const repo::Tree& tree) {
+  const auto root = c.repo.work_tree();
+  if (root.empty()) {
+    return;
+  }
+  for (const auto& [path, entry] : tree) {
+    std::ifstream in(root / path, std::ios::binary);
+    if (!in) {
+      c.add(reason::k_tuf_target_missing, "the work tree lacks " + path, path);
+      continue;
+    }
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto blob = c.repo.read_blob(entry.blob);
+    if (!blob || *blob != bytes) {
+      c.add(reason::k_tuf_target_mismatch,
+            "the work tree's " + path + " differs from the commit",
+            path);
+    }
+  }
+  std::error_code ec;
+  for (const char* top : {"targets", "metadata", "attestations", "releases"}) {
+    for (auto it = std::filesystem::recursive_directory_iterator(root / top, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec)) {
+      const auto rel = std::filesystem::relative(it->path(), root, ec).generic_string();
+      if (!it->is_directory() && !tree.contains(rel)) {
+        c.add(reason::k_tuf_target_unlisted, "the work tree has an extra file " + rel, rel);
+      }
+    }
+  }
+}
+
+Result<repo::Oid> tip_of(const repo::Repository& r, const VerifyOptions& opts) {
+  if (opts.tip) {
+    return *opts.tip;
+  }
+  ECLUSE_TRY(head, r.branch(opts.branch));
+  if (!head) {
+    return fail(
+        reason::k_repo_not_found, "the repository has no branch " + opts.branch, opts.branch);
+  }
+  return *head;
+}
+
+void check_tree(const Checker& c,
+                const repo::Tree& tree,
+                const tuf::Files& meta,
+                const Result<tuf::Verified>& verified) {
+  if (!verified) {
+    c.add(Reason{verified.error().reason, Errc::rejected, ""},
+          verified.error().message,
+          verified.error().item);
+    return;
+  }
+  c.report.root_version = verified->root_version;
+  c.report.timestamp_version = verified->timestamp_version;
+  c.report.snapshot_version = verified->snapshot_version;
+  c.report.targets_version = verified->targets_version;
+  std::set<std::string> accounted;
+  std::set<std::string> releases;
+  for (const auto& t : verified->targets) {
+    if (in_release(t, c.opts.release)) {
+      check_target(c, tree, t, accounted);
+      ++c.report.targets;
+      releases.insert(t.path.substr(0, t.path.find('/', t.path.find('/') + 1)));
+    }
+  }
+  c.report.releases.assign(releases.begin(), releases.end());
+  if (c.opts.release && releases.empty()) {
+    c.add(reason::k_tuf_target_missing,
+          "targets.json lists no target of " + *c.opts.release,
+          *c.opts.release);
+  }
+  if (!c.opts.release) {
+    check_accounted(c, tree, meta, accounted);
+  }
+}
+
+}  // namespace
+
+json::Json ChannelReport::to_json() const {
+  auto problems_json = json::Json::array();
+  for (const auto& p : problems) {
+    problems_json.push_back({{"reason", p.reason}, {"message", p.message}, {"item", p.item}});
+  }
+  return {{"ok", ok()},
+          {"tip", tip},
+          {"tuf",
+           {{"root", root_version},
+            {"timestamp", timestamp_version},
+            {"snapshot", snapshot_version},
+            {"targets", targets_version}}},
+          {"targets", targets},
+          {"attestations", attestations},
+          {"commits", commits},
+          {"tags", tags},
+          {"releases", releases},
+          {"problems", problems_json}};
+}
+
+Result<ChannelReport> verify_channel(const repo::Repository& r, const VerifyOptions& opts) {
+  ChannelReport report;
+  ECLUSE_TRY(tip, tip_of(r, opts));
+  report.tip = tip;
+  ECLUSE_TRY(tree, r.read_tree(tip));
+  tuf::Files meta;
+  for (const auto& [path, entry] : tree) {
+    if (path.starts_with("metadata/") && path.find('/', 9) == std::string::npos) {
+      ECLUSE_TRY(bytes, r.read_blob(entry.blob));
+      meta.emplace(path.substr(9), std::move(bytes));
+    }
+  }
+  ECLUSE_TRY(root_keys, detail::root_targets_keys(opts.trusted_root));
+  Checker c{r, opts, report, std::move(root_keys)};
+  auto verified = tuf::verify(opts.trusted_root, meta, opts.now);
+  if (verified) {
+    c.keys = verified->targets_keys_ever;
+  }
+  check_tree(c, tree, meta, verified);
+  check_work_tree(c, tree);
+  ECLUSE_CHECK(detail::check_history(c, tip, tree));
+  return report;
+}
+
+}  // namespace ecluse::promote
