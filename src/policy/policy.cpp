@@ -154,11 +154,11 @@ Status parse_gate(const std::string& channel, const json::Json& j, Policy& p) {
   for (const auto& [key, value] : j.items()) {
     if (key == "from" && value.is_string() && valid_channel_key(value.get<std::string>())) {
       g.from = value.get<std::string>();
-    } else if (key == "approvals" && value.is_number_unsigned()
-               && value.get<std::uint64_t>() <= k_max_approvals) {
+    } else if (key == "approvals" && value.is_number_integer() && value.get<std::int64_t>() >= 0
+               && value.get<std::int64_t>() <= k_max_approvals) {
       g.approvals = value.get<std::uint32_t>();
-    } else if (key == "soak_hours" && value.is_number_unsigned()
-               && value.get<std::uint64_t>() <= 24U * 366U) {
+    } else if (key == "soak_hours" && value.is_number_integer() && value.get<std::int64_t>() >= 0
+               && value.get<std::int64_t>() <= 24 * 366) {
       g.soak_seconds = value.get<std::uint64_t>() * 3600U;
     } else {
       return invalid(where + "." + key,
