@@ -89,10 +89,11 @@ int run_import(const GlobalOptions& g, const TransferOptions& o) {
   if (!root) {
     return report(root.error(), o.json);
   }
-  auto done = promote::import_bundle(*r, o.bundle, *root, session->clock().now());
+  auto done = promote::import_bundle(*r, o.bundle, *channel, *root, session->clock().now());
   if (!done) {
     return report(done.error(), o.json);
   }
+
   const json::Json j{{"ok", true},
                      {"channel", *channel},
                      {"old_tip", done->old_tip.value_or("")},

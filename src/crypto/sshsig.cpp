@@ -102,6 +102,9 @@ bool init(EVP_MD_CTX* ctx, EVP_PKEY* pkey, KeyType type, const EVP_MD* md, bool 
 
 Result<std::string> raw_sign(EVP_PKEY* pkey, KeyType type, std::string_view data) {
   const auto* scheme = ssh_scheme(type);
+  if (scheme == nullptr) {
+    return fail(reason::k_keys_unsupported_type, "the key type has no SSH signature scheme");
+  }
   const EVP_MD* md = scheme->md == nullptr ? nullptr : scheme->md();
   const ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t len = 0;

@@ -20,8 +20,12 @@ namespace {
 Result<json::Json> approvals_of(const Session& s, const std::string& id) {
   ECLUSE_TRY(reviews, s.state().reviews(id));
   auto out = json::Json::array();
-  for (const auto& r : reviews) {
-    if (r.decision != "approve" || r.envelope.empty() || r.key_id.empty()) {
+  for (auto it = reviews.rbegin(); it != reviews.rend(); ++it) {  // the latest per key
+    const auto& r = *it;
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const json::Json& a) {
+      return a.value("keyid", std::string()) == r.key_id;
+    });
+    if (r.decision != "approve" || r.envelope.empty() || r.key_id.empty() || seen) {
       continue;
     }
     ECLUSE_TRY(sha, crypto::sha256(r.envelope));
@@ -43,6 +47,7 @@ Result<json::Json> release_summary(const Session& s,
                                    const store::DropRecord& d,
                                    const std::string& channel) {
   ECLUSE_TRY(verdict, detail::policy_evidence(s, d.id));
+  ECLUSE_TRY(verdict_sha256, detail::verdict_digest(verdict));
   ECLUSE_TRY(approvals, approvals_of(s, d.id));
   return json::Json{{"vendor", d.vendor},
                     {"product", d.product},
@@ -51,7 +56,8 @@ Result<json::Json> release_summary(const Session& s,
                     {"drop", d.id},
                     {"verdict",
                      {{"decision", verdict.value("decision", std::string())},
-                      {"reasons", verdict.value("reasons", json::Json::array())}}},
+                      {"reasons", verdict.value("reasons", json::Json::array())},
+                      {"sha256", verdict_sha256}}},
                     {"approvals", approvals},
                     {"diff", evidence_summary(s, d.id, "diff")},
                     {"test", evidence_summary(s, d.id, "test")},
@@ -94,15 +100,27 @@ json::Json outcome_json(const promote::PromotedRelease& p) {
           {"targets_version", p.targets_version}};
 }
 
-Status check_drop_gate(const Session& s, const std::string& channel) {
+// A channel whose gate names a source takes no drop directly; its approvals count applies to
+// drops too (distinct engineer keys, verified when they approved).
+Status check_drop_gate(const Session& s, const std::string& id, const std::string& channel) {
   ECLUSE_TRY(pol, load_policy(s));
   const auto it = pol.gates.find(channel);
-  if (it != pol.gates.end() && !it->second.from.empty()) {
+  if (it == pol.gates.end()) {
+    return {};
+  }
+  if (!it->second.from.empty()) {
     return fail(reason::k_promote_gate_source,
                 channel + " takes releases only from " + it->second.from
                     + ": ecluse promote PRODUCT VERSION --from " + it->second.from + " --to "
                     + channel,
                 channel);
+  }
+  ECLUSE_TRY(approvals, approvals_of(s, id));
+  if (approvals.size() < it->second.approvals) {
+    return fail(reason::k_promote_gate_approvals,
+                "the drop carries " + std::to_string(approvals.size()) + " signed approval(s); "
+                    + channel + " requires " + std::to_string(it->second.approvals),
+                id);
   }
   return {};
 }
@@ -133,7 +151,7 @@ Result<promote::PromotedRelease> promote_drop(const Session& s,
                     + "; only a signed drop can be promoted",
                 id);
   }
-  ECLUSE_CHECK(check_drop_gate(s, channel));
+  ECLUSE_CHECK(check_drop_gate(s, id, channel));
   ECLUSE_TRY(content, drop_content(s, *record, channel));
   ECLUSE_TRY(out, locked(s, channel, [&](const auto& r, const auto& signers, const auto& opts) {
                return promote::promote(r, content, signers, opts);

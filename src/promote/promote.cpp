@@ -127,8 +127,28 @@ Result<repo::Oid> tag_release(const repo::Repository& r,
   return tag;
 }
 
+// The commit of the first-parent chain that added path (the oldest holding it).
+Result<repo::Oid> commit_adding(const repo::Repository& r,
+                                const repo::Oid& head,
+                                const std::string& path) {
+  repo::Oid found = head;
+  repo::Oid cur = head;
+  while (true) {
+    ECLUSE_TRY(info, r.commit(cur));
+    if (info.parents.empty()) {
+      return found;
+    }
+    ECLUSE_TRY(parent_tree, r.read_tree(info.parents.front()));
+    if (!parent_tree.contains(path)) {
+      return found;
+    }
+    cur = info.parents.front();
+    found = cur;
+  }
+}
+
 // The release is on the branch already: a promotion interrupted after its commit point.
-// Its tag is made when the crash came before it (the release commit is then the head).
+// Its tag is made when the crash came before it, at the commit that added the release.
 Result<PromotedRelease> complete(const repo::Repository& r,
                                  const ChannelState& st,
                                  const ReleaseContent& c,
@@ -143,15 +163,9 @@ Result<PromotedRelease> complete(const repo::Repository& r,
     out.tag = tag->id;
     return out;
   }
-  ECLUSE_TRY(head, r.commit(*st.head));
-  if (!head.parents.empty()) {
-    ECLUSE_TRY(parent_tree, r.read_tree(head.parents.front()));
-    if (parent_tree.contains(release_file(c.product, c.version))) {
-      return fail(reason::k_repo_tag_invalid, "release " + name + " has no tag", name);
-    }
-  }
-  out.commit = head.id;
-  ECLUSE_TRY(made, tag_release(r, name, head.id, signers, opts));
+  ECLUSE_TRY(commit, commit_adding(r, *st.head, release_file(c.product, c.version)));
+  out.commit = commit;
+  ECLUSE_TRY(made, tag_release(r, name, commit, signers, opts));
   out.tag = made;
   return out;
 }

@@ -6,10 +6,10 @@
 #include <ecluse/promote/promote.hpp>
 #include <ecluse/promote/transfer.hpp>
 
-#include <unistd.h>
-
 #include <array>
 #include <set>
+
+#include "verify_detail.hpp"
 
 namespace ecluse::promote {
 
@@ -17,26 +17,6 @@ namespace {
 
 constexpr std::string_view k_main_ref = "refs/heads/main";
 constexpr std::string_view k_tags_ref = "refs/tags/";
-
-Result<std::pair<std::string, std::uint64_t>> file_digest(const std::filesystem::path& file) {
-  ECLUSE_TRY(fd, fs::open_read_nofollow(file, reason::k_repo_bad_bundle));
-  ECLUSE_TRY(h, crypto::Sha256::create());
-  std::array<char, 1U << 16U> buf{};
-  std::uint64_t size = 0;
-  for (;;) {
-    const auto n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0) {
-      return fail(reason::k_repo_io, fs::errno_message("cannot read", file, errno), file.string());
-    }
-    if (n == 0) {
-      break;
-    }
-    size += static_cast<std::uint64_t>(n);
-    ECLUSE_CHECK(h.update(std::string_view(buf.data(), static_cast<std::size_t>(n))));
-  }
-  ECLUSE_TRY(d, h.finish());
-  return std::pair{d.hex(), size};
-}
 
 json::Json versions_json(const tuf::Files& meta) {
   json::Json out = json::Json::object();
@@ -103,7 +83,7 @@ Result<json::Json> verified_index(const crypto::dsse::Envelope& env,
                                   const tuf::Verified& v,
                                   const std::string& item) {
   std::vector<crypto::dsse::KnownKey> keys;
-  for (const auto& k : v.targets_keys_ever) {
+  for (const auto& k : v.roles.targets.keys) {  // the current release keys only
     keys.push_back({k, false});
   }
   auto ok = crypto::dsse::verify(env, keys, 1, k_export_type);
@@ -184,7 +164,7 @@ std::filesystem::path index_of(const std::filesystem::path& bundle) {
   return p;
 }
 
-Result<std::string> index_channel(const std::filesystem::path& bundle) {
+static Result<std::string> index_channel_impl(const std::filesystem::path& bundle) {
   const auto item = index_of(bundle).string();
   ECLUSE_TRY(text,
              fs::read_file_bounded(index_of(bundle),
@@ -223,7 +203,7 @@ Result<ExportResult> export_channel(const repo::Repository& r,
   ExportResult out{req.out_dir / (req.channel + ".bundle"), {}, *st.head, refs.size() - 1, {}};
   out.index = index_of(out.bundle);
   ECLUSE_CHECK(r.write_bundle(out.bundle, refs, exclude));
-  ECLUSE_TRY(digest, file_digest(out.bundle));
+  ECLUSE_TRY(digest, detail::file_digest(out.bundle));
   out.sha256 = digest.first;
   const std::array<const crypto::SigningKey*, 1> signers{&release};
   ECLUSE_TRY(
@@ -235,10 +215,11 @@ Result<ExportResult> export_channel(const repo::Repository& r,
   return out;
 }
 
-Result<ImportResult> import_bundle(const repo::Repository& r,
-                                   const std::filesystem::path& bundle,
-                                   const std::string& trusted_root,
-                                   TimePoint now) {
+static Result<ImportResult> import_impl(const repo::Repository& r,
+                                        const std::filesystem::path& bundle,
+                                        const std::string& channel,
+                                        const std::string& trusted_root,
+                                        TimePoint now) {
   const auto item = index_of(bundle).string();
   ECLUSE_TRY(text,
              fs::read_file_bounded(index_of(bundle),
@@ -258,7 +239,12 @@ Result<ImportResult> import_bundle(const repo::Repository& r,
   ECLUSE_TRY(meta, metadata_at(view, tip));
   ECLUSE_TRY(verified, tuf::verify(trusted_root, meta, now));
   ECLUSE_TRY(index, verified_index(env, verified, item));
-  ECLUSE_TRY(digest, file_digest(bundle));
+  if (index.value("channel", std::string()) != channel) {
+    return mismatch("the export index names channel " + index.value("channel", std::string())
+                        + ", not " + channel,
+                    item);
+  }
+  ECLUSE_TRY(digest, detail::file_digest(bundle));
   const auto b = index.value("bundle", json::Json::object());
   if (b.value("sha256", std::string()) != digest.first
       || b.value("length", std::uint64_t{0}) != digest.second) {
@@ -276,6 +262,14 @@ Result<ImportResult> import_bundle(const repo::Repository& r,
   ECLUSE_TRY(old, r.branch(std::string(k_branch)));
   out.old_tip = old;
   ECLUSE_CHECK(check_fast_forward(view, old, tip));
+  for (const auto& [name, id] : tags) {  // a tag that exists here must be the same object
+    ECLUSE_TRY(have, r.tag(name));
+    if (have && have->id != id) {
+      return fail(reason::k_repo_ref_moved,
+                  "tag " + name + " is another tag object here than in the bundle",
+                  name);
+    }
+  }
   ECLUSE_CHECK(staged->apply());
   if (!old || *old != tip) {
     ECLUSE_CHECK(r.update_branch(std::string(k_branch), old, tip, "ecluse import"));
@@ -284,6 +278,28 @@ Result<ImportResult> import_bundle(const repo::Repository& r,
     ECLUSE_CHECK(r.create_tag_ref(name, id));
   }
   return out;
+}
+
+// Bundles and indexes come from the other side of the air gap: a JSON field of the wrong type
+// is a malformed index, never an exception.
+Result<std::string> index_channel(const std::filesystem::path& bundle) {
+  try {
+    return index_channel_impl(bundle);
+  } catch (const json::Json::exception& e) {
+    return fail(reason::k_transfer_bad_index, std::string("malformed export index: ") + e.what());
+  }
+}
+
+Result<ImportResult> import_bundle(const repo::Repository& r,
+                                   const std::filesystem::path& bundle,
+                                   const std::string& channel,
+                                   const std::string& trusted_root,
+                                   TimePoint now) {
+  try {
+    return import_impl(r, bundle, channel, trusted_root, now);
+  } catch (const json::Json::exception& e) {
+    return fail(reason::k_transfer_bad_index, std::string("malformed export index: ") + e.what());
+  }
 }
 
 }  // namespace ecluse::promote

@@ -1,11 +1,15 @@
 // Consumer verification, part one: the TUF chain from the trusted root, then the tree against
 // targets.json (every target, its consistent-snapshot copy, its signature, attestations and
 // release record; nothing unlisted), and a clone's work tree against its commit.
+#include <ecluse/core/fs.hpp>
 #include <ecluse/crypto/dsse.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/promote/promote.hpp>
 
-#include <fstream>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
 #include <set>
 
 #include "verify_detail.hpp"
@@ -13,6 +17,26 @@
 namespace ecluse::promote {
 
 namespace detail {
+
+Result<std::pair<std::string, std::uint64_t>> file_digest(const std::filesystem::path& file) {
+  ECLUSE_TRY(fd, fs::open_read_nofollow(file, reason::k_repo_bad_bundle));
+  ECLUSE_TRY(h, crypto::Sha256::create());
+  std::array<char, 1U << 16U> buf{};
+  std::uint64_t size = 0;
+  for (;;) {
+    const auto n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0) {
+      return fail(reason::k_repo_io, fs::errno_message("cannot read", file, errno), file.string());
+    }
+    if (n == 0) {
+      break;
+    }
+    size += static_cast<std::uint64_t>(n);
+    ECLUSE_CHECK(h.update(std::string_view(buf.data(), static_cast<std::size_t>(n))));
+  }
+  ECLUSE_TRY(d, h.finish());
+  return std::pair{d.hex(), size};
+}
 
 bool Checker::trusted(const crypto::PublicKey& key) const {
   return std::any_of(keys.begin(), keys.end(), [&](const auto& k) { return k.der() == key.der(); });
@@ -119,7 +143,8 @@ bool in_release(const tuf::Target& t, const std::optional<std::string>& release)
 
 // Withdrawn releases keep their record (a JSON object with "withdrawn").
 bool is_withdrawal_record(const Checker& c, const std::string& path, const repo::TreeEntry& e) {
-  if (!path.starts_with("releases/") || !path.ends_with("/release.json")) {
+  if (!path.starts_with("releases/") || !path.ends_with("/release.json")
+      || std::count(path.begin(), path.end(), '/') != 3) {
     return false;
   }
   const auto bytes = c.repo.read_blob(e.blob);
@@ -131,52 +156,101 @@ bool is_withdrawal_record(const Checker& c, const std::string& path, const repo:
          && doc.value.contains("withdrawn");
 }
 
+// The four current files, and N.root.json, N.snapshot.json, N.targets.json up to the
+// verified versions; nothing else lives in metadata/.
+bool is_metadata_file(const ChannelReport& r, const std::string& name) {
+  if (name == "root.json" || name == "timestamp.json" || name == "snapshot.json"
+      || name == "targets.json") {
+    return true;
+  }
+  std::uint64_t n = 0;
+  const auto* end = name.data() + name.size();
+  const auto [ptr, ec] = std::from_chars(name.data(), end, n);
+  if (ec != std::errc() || ptr == name.data() || name.front() == '0' || n == 0) {
+    return false;
+  }
+  const std::string_view rest(ptr, static_cast<std::size_t>(end - ptr));
+  return (rest == ".root.json" && n <= r.root_version)
+         || (rest == ".snapshot.json" && n <= r.snapshot_version)
+         || (rest == ".targets.json" && n <= r.targets_version);
+}
+
 // Every path of the tree is a TUF file or something targets.json accounts for.
 void check_accounted(const Checker& c,
                      const repo::Tree& tree,
-                     const tuf::Files& meta,
                      const std::set<std::string>& accounted) {
   for (const auto& [path, entry] : tree) {
     if (accounted.contains(path) || is_withdrawal_record(c, path, entry)) {
       continue;
     }
-    if (path.starts_with("metadata/") && meta.contains(path.substr(9))) {
-      continue;  // checked by the TUF chain, or an earlier version of it
+    if (path.starts_with("metadata/") && is_metadata_file(c.report, path.substr(9))) {
+      continue;  // checked by the TUF chain, or an earlier version (immutable: check_history)
     }
     c.add(reason::k_tuf_target_unlisted, path + " is not listed in targets.json", path);
   }
 }
 
-// A clone: each tracked file of the work tree must equal its blob, and nothing extra.
+// A clone: each tracked file of the work tree must be a regular file equal to its blob, and
+// nothing else is there (outside .git): no extra file, no symlink, no special file.
+void check_work_file(const Checker& c,
+                     const std::filesystem::path& file,
+                     const std::string& path,
+                     const repo::TreeEntry& entry) {
+  std::error_code ec;
+  const auto st = std::filesystem::symlink_status(file, ec);
+  if (ec || !std::filesystem::exists(st)) {
+    c.add(reason::k_tuf_target_missing, "the work tree lacks " + path, path);
+    return;
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    c.add(
+        reason::k_tuf_target_mismatch, "the work tree's " + path + " is not a regular file", path);
+    return;
+  }
+  // Streamed and hashed: never read whole.
+  const auto digest = detail::file_digest(file);
+  const auto blob = c.repo.read_blob(entry.blob);
+  const auto blob_digest =
+      blob ? crypto::sha256(*blob) : Result<crypto::Digest>(tl::unexpected(blob.error()));
+  if (!digest || !blob_digest || digest->first != blob_digest->hex()) {
+    c.add(reason::k_tuf_target_mismatch,
+          "the work tree's " + path + " differs from the commit",
+          path);
+  }
+}
+
 void check_work_tree(const Checker& c, const repo::Tree& tree) {
   const auto root = c.repo.work_tree();
   if (root.empty()) {
     return;
   }
   for (const auto& [path, entry] : tree) {
-    std::ifstream in(root / path, std::ios::binary);
-    if (!in) {
-      c.add(reason::k_tuf_target_missing, "the work tree lacks " + path, path);
-      continue;
-    }
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto blob = c.repo.read_blob(entry.blob);
-    if (!blob || *blob != bytes) {
-      c.add(reason::k_tuf_target_mismatch,
-            "the work tree's " + path + " differs from the commit",
-            path);
-    }
+    check_work_file(c, root / path, path, entry);
   }
   std::error_code ec;
-  for (const char* top : {"targets", "metadata", "attestations", "releases"}) {
-    for (auto it = std::filesystem::recursive_directory_iterator(root / top, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator();
-         it.increment(ec)) {
-      const auto rel = std::filesystem::relative(it->path(), root, ec).generic_string();
-      if (!it->is_directory() && !tree.contains(rel)) {
-        c.add(reason::k_tuf_target_unlisted, "the work tree has an extra file " + rel, rel);
-      }
+  auto it = std::filesystem::recursive_directory_iterator(root, ec);
+  for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const auto rel = it->path().lexically_relative(root).generic_string();
+    if (rel == ".git") {
+      it.disable_recursion_pending();
+      continue;
     }
+    std::error_code sec;
+    const auto st = it->symlink_status(sec);
+    if (sec || std::filesystem::is_directory(st)) {
+      continue;
+    }
+    if (!tree.contains(rel)) {
+      c.add(reason::k_tuf_target_unlisted,
+            "the work tree has an extra "
+                + std::string(std::filesystem::is_symlink(st) ? "symlink " : "file ") + rel,
+            rel);
+    }
+  }
+  if (ec) {
+    c.add(reason::k_tuf_target_unlisted,
+          "the work tree could not be scanned whole: " + ec.message(),
+          root.string());
   }
 }
 
@@ -192,10 +266,7 @@ Result<repo::Oid> tip_of(const repo::Repository& r, const VerifyOptions& opts) {
   return *head;
 }
 
-void check_tree(const Checker& c,
-                const repo::Tree& tree,
-                const tuf::Files& meta,
-                const Result<tuf::Verified>& verified) {
+void check_tree(const Checker& c, const repo::Tree& tree, const Result<tuf::Verified>& verified) {
   if (!verified) {
     c.add(Reason{verified.error().reason, Errc::rejected, ""},
           verified.error().message,
@@ -222,7 +293,7 @@ void check_tree(const Checker& c,
           *c.opts.release);
   }
   if (!c.opts.release) {
-    check_accounted(c, tree, meta, accounted);
+    check_accounted(c, tree, accounted);
   }
 }
 
@@ -248,7 +319,9 @@ json::Json ChannelReport::to_json() const {
           {"problems", problems_json}};
 }
 
-Result<ChannelReport> verify_channel(const repo::Repository& r, const VerifyOptions& opts) {
+namespace {
+
+Result<ChannelReport> verify_channel_impl(const repo::Repository& r, const VerifyOptions& opts) {
   ChannelReport report;
   ECLUSE_TRY(tip, tip_of(r, opts));
   report.tip = tip;
@@ -266,10 +339,23 @@ Result<ChannelReport> verify_channel(const repo::Repository& r, const VerifyOpti
   if (verified) {
     c.keys = verified->targets_keys_ever;
   }
-  check_tree(c, tree, meta, verified);
+  check_tree(c, tree, verified);
   check_work_tree(c, tree);
   ECLUSE_CHECK(detail::check_history(c, tip, tree));
   return report;
+}
+
+}  // namespace
+
+Result<ChannelReport> verify_channel(const repo::Repository& r, const VerifyOptions& opts) {
+  // Repository files are the attacker's: a JSON field of an unexpected type is a finding of
+  // malformed metadata, never an exception out of the module.
+  try {
+    return verify_channel_impl(r, opts);
+  } catch (const json::Json::exception& e) {
+    return fail(reason::k_tuf_bad_metadata,
+                std::string("a repository file has a field of the wrong type: ") + e.what());
+  }
 }
 
 }  // namespace ecluse::promote

@@ -6,7 +6,10 @@
 #include <ecluse/promote/verify_channel.hpp>
 #include <ecluse/tuf/metadata.hpp>
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ecluse::promote::detail {
@@ -24,6 +27,10 @@ struct Checker {
   // Is key one of `keys`?
   [[nodiscard]] bool trusted(const crypto::PublicKey& key) const;
 };
+
+// The SHA-256 (hex) and length of a file, streamed; a symlink is refused (repo.bad_bundle
+// names the file: the callers' inputs are bundles and work trees).
+Result<std::pair<std::string, std::uint64_t>> file_digest(const std::filesystem::path& file);
 
 // The targets role's keys of a root.json (before anything verified: the fallback when the
 // metadata chain does not verify, so commits are still checked). tuf.bad_metadata.

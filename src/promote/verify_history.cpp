@@ -57,23 +57,69 @@ bool is_release_record(const std::string& path) {
   return path.starts_with("releases/") && path.ends_with("/release.json");
 }
 
-void check_signature(const Checker& c,
-                     const std::string& what,
-                     const std::string& signature,
-                     const std::string& payload,
-                     const Reason& unsigned_reason,
-                     const Reason& invalid_reason) {
+// The key that signed, when it verifies and is trusted (problems reported otherwise).
+std::optional<crypto::PublicKey> check_signature(const Checker& c,
+                                                 const std::string& what,
+                                                 const std::string& signature,
+                                                 const std::string& payload,
+                                                 const Reason& unsigned_reason,
+                                                 const Reason& invalid_reason) {
   if (signature.empty()) {
     c.add(unsigned_reason, what + " is not signed", what);
-    return;
+    return std::nullopt;
   }
-  const auto key = crypto::ssh::verify(signature, payload, "git");
+  auto key = crypto::ssh::verify(signature, payload, "git");
   if (!key) {
     c.add(invalid_reason, what + ": " + key.error().message, what);
-  } else if (!c.trusted(*key)) {
+    return std::nullopt;
+  }
+  if (!c.trusted(*key)) {
     c.add(invalid_reason,
           what + " is signed by key " + key->key_id() + ", not a release key of the TUF root",
           what);
+    return std::nullopt;
+  }
+  return std::move(*key);
+}
+
+bool is_versioned_metadata(const std::string& path) {
+  return path.starts_with("metadata/") && path.size() > 9 && path[9] >= '0' && path[9] <= '9';
+}
+
+// A commit on the chain: signed by a targets key of the root its own tree holds (a key
+// rotated out or revoked signs nothing after that), and it rewrites no versioned metadata
+// file its parent holds (N.root.json above all: the trust anchors of verifiers).
+void check_chain_commit(const Checker& c,
+                        const repo::Oid& id,
+                        const repo::Tree& tree,
+                        const repo::Tree* parent_tree,
+                        const std::map<repo::Oid, crypto::PublicKey>& signers) {
+  const auto signer = signers.find(id);
+  const auto root = tree.find("metadata/root.json");
+  if (signer != signers.end() && root != tree.end()) {
+    const auto bytes = c.repo.read_blob(root->second.blob);
+    const auto keys = bytes ? root_targets_keys(*bytes)
+                            : Result<std::vector<crypto::PublicKey>>(tl::unexpected(bytes.error()));
+    const bool listed = keys && std::any_of(keys->begin(), keys->end(), [&](const auto& k) {
+                          return k.der() == signer->second.der();
+                        });
+    if (!listed) {
+      c.add(reason::k_repo_commit_signature,
+            "commit " + id + " is signed by key " + signer->second.key_id()
+                + ", which the root in its own tree does not list for targets (rotated out or revoked)",
+            id);
+    }
+  }
+  if (parent_tree == nullptr) {
+    return;
+  }
+  for (const auto& [path, e] : *parent_tree) {
+    const auto it = tree.find(path);
+    if (is_versioned_metadata(path) && (it == tree.end() || it->second.blob != e.blob)) {
+      c.add(reason::k_tuf_bad_metadata,
+            "commit " + id + " rewrites or removes " + path + ", which an earlier commit published",
+            path);
+    }
   }
 }
 
@@ -82,6 +128,7 @@ void check_signature(const Checker& c,
 Result<std::map<std::string, repo::Oid>> walk_chain(
     const Checker& c,
     const std::map<repo::Oid, repo::CommitInfo>& commits,
+    const std::map<repo::Oid, crypto::PublicKey>& signers,
     const repo::Oid& tip,
     const repo::Tree& tip_tree) {
   std::map<std::string, repo::Oid> added;
@@ -96,10 +143,12 @@ Result<std::map<std::string, repo::Oid>> walk_chain(
     }
     const auto& info = commits.at(cur);
     if (info.parents.empty()) {
+      check_chain_commit(c, cur, tree, nullptr, signers);
       return added;
     }
     const auto parent = info.parents.front();
     ECLUSE_TRY(parent_tree, c.repo.read_tree(parent));
+    check_chain_commit(c, cur, tree, &parent_tree, signers);
     const auto v = versions_of(c.repo, parent_tree);
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (v.at(i) > child.at(i)) {
@@ -133,12 +182,12 @@ Status check_tag(const Checker& c,
     return {};
   }
   ++c.report.tags;
-  check_signature(c,
-                  what,
-                  tag->signature,
-                  tag->signed_payload,
-                  reason::k_repo_tag_invalid,
-                  reason::k_repo_tag_invalid);
+  (void)check_signature(c,
+                        what,
+                        tag->signature,
+                        tag->signed_payload,
+                        reason::k_repo_tag_invalid,
+                        reason::k_repo_tag_invalid);
   if (tag->tag_name != name) {
     c.add(reason::k_repo_tag_invalid, what + " holds the tag object of " + tag->tag_name, name);
   }
@@ -182,17 +231,21 @@ Result<std::vector<crypto::PublicKey>> root_targets_keys(std::string_view root_j
 Status check_history(const Checker& c, const repo::Oid& tip, const repo::Tree& tip_tree) {
   ECLUSE_TRY(list, c.repo.history(tip));
   std::map<repo::Oid, repo::CommitInfo> commits;
+  std::map<repo::Oid, crypto::PublicKey> signers;
   for (auto& info : list) {
-    check_signature(c,
-                    "commit " + info.id,
-                    info.signature,
-                    info.signed_payload,
-                    reason::k_repo_commit_unsigned,
-                    reason::k_repo_commit_signature);
+    auto signer = check_signature(c,
+                                  "commit " + info.id,
+                                  info.signature,
+                                  info.signed_payload,
+                                  reason::k_repo_commit_unsigned,
+                                  reason::k_repo_commit_signature);
+    if (signer) {
+      signers.emplace(info.id, std::move(*signer));
+    }
     commits.emplace(info.id, std::move(info));
   }
   c.report.commits = commits.size();
-  ECLUSE_TRY(added, walk_chain(c, commits, tip, tip_tree));
+  ECLUSE_TRY(added, walk_chain(c, commits, signers, tip, tip_tree));
   std::vector<std::string> names;
   if (c.opts.tags) {
     for (const auto& [name, id] : *c.opts.tags) {

@@ -163,7 +163,8 @@ Status check_copy(const Files& files, const std::string& copy, const std::string
   if (bytes == nullptr) {
     return missing(copy, "the copy of " + original);
   }
-  if (*bytes != *find_file(files, original)) {
+  const auto* verified = find_file(files, original);
+  if (verified == nullptr || *bytes != *verified) {
     return fail(reason::k_tuf_version_mismatch, copy + ": is not a copy of " + original, copy);
   }
   return {};

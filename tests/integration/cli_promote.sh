@@ -175,4 +175,13 @@ done
 expect_rc 0 "$bin" promote "$bid" --to preprod
 git --git-dir="$repo" rev-parse -q --verify "refs/tags/big/2.0" >/dev/null || fail "no tag after resume"
 expect_rc 0 "$bin" verify "$repo" --root "$t/root.json"
+
+# The release key revoked since: what it signed no longer moves between channels, and new
+# promotions are signed by its successor (a new root version lists it).
+old_key=$("$bin" keys list --json | python3 -c 'import json,sys; print([k["keyid"] for k in json.load(sys.stdin)["keys"] if k["role"] == "release" and k["status"] == "active"][0])')
+"$bin" keys rotate release >/dev/null
+"$bin" keys revoke "$old_key" --reason compromised >/dev/null || fail "revoke"
+
+expect_rc 1 "$bin" promote big 2.0 --from preprod --to prod
+grep -q promote.evidence_invalid "$t/err" || fail "a release signed by a revoked key moved to prod"
 echo "promotion: all checks passed"

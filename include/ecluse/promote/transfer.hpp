@@ -56,8 +56,10 @@ struct ImportResult {
 // anything changes: index signed by the targets keys, bundle digest and refs as the index
 // says, the whole channel at the new tip as verify_channel checks it, and a fast-forward of
 // the receiving branch (repo.ref_moved otherwise). Then the objects, the branch and the tags.
+// `channel` is the receiving repository's: the verified index must name it.
 Result<ImportResult> import_bundle(const repo::Repository& r,
                                    const std::filesystem::path& bundle,
+                                   const std::string& channel,
                                    const std::string& trusted_root,
                                    TimePoint now);
 
