@@ -152,7 +152,8 @@ Status parse_gate(const std::string& channel, const json::Json& j, Policy& p) {
   }
   Gate g;
   for (const auto& [key, value] : j.items()) {
-    if (key == "from" && value.is_string() && valid_channel_key(value.get<std::string>())) {
+    if (key == "from" && value.is_string() && value.get<std::string>() != "*"
+        && valid_channel_key(value.get<std::string>())) {
       g.from = value.get<std::string>();
     } else if (key == "approvals" && value.is_number_integer() && value.get<std::int64_t>() >= 0
                && value.get<std::int64_t>() <= k_max_approvals) {
