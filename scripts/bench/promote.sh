@@ -24,11 +24,11 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ ! -x "$build/src/ecluse" ]; then
+if [ ! -x "$build/ecluse" ]; then
   preset=$(basename "$build")
   cmake --preset "$preset" >/dev/null && cmake --build --preset "$preset" --target ecluse -j "$(nproc)" >/dev/null
 fi
-bin=$(realpath "$build/src/ecluse")
+bin=$(realpath "$build/ecluse")
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 export HOME=$t GIT_CONFIG_NOSYSTEM=1
 git config --global user.name bench && git config --global user.email bench@example
@@ -40,7 +40,7 @@ each=$(( (mib << 20) / artifacts )); arts=""
 for i in $(seq 1 "$artifacts"); do
   f=$drop/payload/part$i.bin
   if [ $((i % 2)) -eq 1 ]; then head -c "$each" /dev/urandom > "$f"
-  else yes "line $i of a compressible vendor log, with some words repeated" | head -c "$each" > "$f"; fi
+  else { yes "line $i of a compressible vendor log, with some words repeated" || true; } | head -c "$each" > "$f"; fi
   arts="$arts${arts:+,}{\"path\":\"part$i.bin\",\"sha256\":\"$(sha256sum "$f" | cut -d' ' -f1)\",\"size\":$each}"
 done
 printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"big","version":"1.0","channel":"prod","released":"2026-01-01T00:00:00Z","artifacts":[%s]}' "$arts" > "$drop/drop.json"

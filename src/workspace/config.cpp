@@ -1,6 +1,7 @@
 // ecluse.json: the workspace configuration, every key with a documented default.
 #include <ecluse/workspace/workspace.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace ecluse::workspace {
@@ -94,8 +95,18 @@ Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
   }
   channels.clear();
   for (const auto& c : j) {
-    if (!c.is_string() || c.get_ref<const std::string&>().empty()) {
-      return bad("channels", "must hold only non-empty strings");
+    // A channel names a directory (repos/CHANNEL.git) and a git-safe word: letters, digits,
+    // '-', '_' and '.', not starting with '.', at most 64 bytes.
+    const auto ok = [](const std::string& n) {
+      return !n.empty() && n.size() <= 64 && n.front() != '.'
+             && std::all_of(n.begin(), n.end(), [](char ch) {
+                  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                         || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+                });
+    };
+    if (!c.is_string() || !ok(c.get_ref<const std::string&>())) {
+      return bad("channels",
+                 "must hold only names of letters, digits, '-', '_' and '.' (not starting with '.')");
     }
     channels.push_back(c.get<std::string>());
   }

@@ -166,6 +166,7 @@ for delay in 0.05 0.15 0.3 0.5 0.8; do
   "$bin" promote "$bid" --to preprod >/dev/null 2>&1 &
   pid=$!; sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   now=$(git --git-dir="$repo" rev-parse main)
+  echo "kill -9 after $delay s: branch $([ "$now" = "$old" ] && echo unchanged || echo moved)"
   if [ "$now" != "$old" ]; then
     [ "$(git --git-dir="$repo" rev-parse main~1)" = "$old" ] || fail "branch moved by more than one commit"
     git --git-dir="$repo" cat-file -e "main:releases/big/2.0/release.json" || fail "new head lacks the release"

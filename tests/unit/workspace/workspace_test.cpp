@@ -63,6 +63,27 @@ TEST_CASE("workspace::Config::from_json refuses unknown keys and bad values") {
   SUBCASE("empty channels") {
     config["channels"] = ecluse::json::Json::array();
   }
+  SUBCASE("a channel that would name a directory outside repos/") {
+    config["channels"] = {"preprod", "../outside"};
+  }
+  SUBCASE("a channel with a slash or starting with a dot") {
+    config["channels"] = {"a/b"};
+    SUBCASE("dot") {
+      config["channels"] = {".hidden"};
+    }
+  }
+  SUBCASE("promotion: compression out of range") {
+    config["promotion"]["compression"] = 10;
+  }
+  SUBCASE("promotion: a committer email with a newline") {
+    config["promotion"]["committer"]["email"] = "a@b\nc";
+  }
+  SUBCASE("promotion: zero expiry") {
+    config["promotion"]["expiry_days"]["timestamp"] = 0;
+  }
+  SUBCASE("promotion: unknown key") {
+    config["promotion"]["push"] = true;
+  }
   SUBCASE("wrong schema") {
     config["schema"] = "ecluse.config/v9";
   }
