@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -49,6 +51,18 @@ std::string read_file(const stdfs::path& p) {
 
 std::string sha256_hex(const std::string& bytes) {
   return crypto::sha256(bytes).value().hex();
+}
+
+Run run(const std::string& cmd) {
+  Run r;
+  FILE* p = ::popen(("(" + cmd + ") 2>&1").c_str(), "r");  // NOLINT(cert-env33-c)
+  REQUIRE(p != nullptr);
+  std::array<char, 65536> buf{};
+  for (std::size_t n = 0; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) {
+    r.out.append(buf.data(), n);
+  }
+  r.status = ::pclose(p);
+  return r;
 }
 
 json::Json DropBuilder::manifest() const {

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <ecluse/core/clock.hpp>
+#include <ecluse/core/error.hpp>
 #include <ecluse/core/json.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/workspace/workspace.hpp>
+
+#include <doctest/doctest.h>
 
 #include <filesystem>
 #include <functional>
@@ -57,6 +60,31 @@ TimePoint test_now();
 void write_file(const stdfs::path& p, const std::string& bytes);
 std::string read_file(const stdfs::path& p);
 std::string sha256_hex(const std::string& bytes);
+
+// A shell command's exit status (as pclose returns it) and its output, stderr included.
+struct Run {
+  int status = -1;
+  std::string out;
+};
+
+// Runs cmd with /bin/sh, its stderr folded into its stdout.
+Run run(const std::string& cmd);
+
+// The value r holds; the test fails with r's error if it holds none.
+template <class T>
+T must(Result<T> r) {
+  if (!r) {
+    FAIL(r.error().to_string());
+  }
+  return std::move(*r);
+}
+
+// The test fails with s's error unless s holds.
+inline void must(const Status& s) {
+  if (!s) {
+    FAIL(s.error().to_string());
+  }
+}
 
 // Did a drop in state s get through `stage` (at or past it, not rejected)?
 inline bool past(DropState s, DropState stage) {

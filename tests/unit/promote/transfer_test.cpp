@@ -9,13 +9,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "support/support.hpp"
+#include "unit/promote/fixture.hpp"
 
 namespace {
 
@@ -24,100 +23,16 @@ namespace json = ecluse::json;
 namespace promote = ecluse::promote;
 namespace repo = ecluse::repo;
 namespace test = ecluse::test;
-namespace tuf = ecluse::tuf;
 namespace stdfs = std::filesystem;
 using ecluse::Result;
 using ecluse::TimePoint;
-
-const TimePoint k_now = test::test_now();
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) {
-    FAIL(r.error().to_string());
-  }
-  return std::move(*r);
-}
-
-template <class R>
-std::string reason_of(const R& r) {
-  return r ? std::string("ok") : r.error().reason;
-}
-
-// An ECDSA P-256 key loaded from a 0600 PEM file; one per slot for the whole run. Slot 0: the
-// release key, 1: the root key, 2 and 3: another operator's.
-const crypto::SigningKey& key(int slot) {
-  static std::map<int, crypto::SigningKey> k_keys;
-  if (const auto it = k_keys.find(slot); it != k_keys.end()) {
-    return it->second;
-  }
-  auto generated = crypto::generate_key(crypto::KeyType::ecdsa_p256);
-  REQUIRE(generated.has_value());
-  const test::TempDir dir;
-  const auto file = dir / "key.pem";
-  test::write_file(file, std::string(generated->private_pem.view()));
-  stdfs::permissions(file, stdfs::perms::owner_read | stdfs::perms::owner_write);
-  auto loaded = crypto::load_pem_key(file, "");
-  REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().to_string()));
-  return k_keys.emplace(slot, std::move(*loaded)).first->second;
-}
-
-tuf::RoleKeys role(const crypto::SigningKey& k) {
-  return tuf::RoleKeys{{k.public_key()}, 1};
-}
-
-struct KeySet {
-  const crypto::SigningKey& release;
-  const crypto::SigningKey& root;
-  std::array<const crypto::SigningKey*, 2> all{&release, &root};
-
-  KeySet(const crypto::SigningKey& release_key, const crypto::SigningKey& root_key)
-      : release(release_key), root(root_key) {}
-
-  [[nodiscard]] promote::Signers signers() const {
-    return promote::Signers{
-        release, all, tuf::Roles{role(root), role(release), role(release), role(release)}};
-  }
-};
-
-const KeySet& ours() {
-  static const KeySet k_set(key(0), key(1));
-  return k_set;
-}
-
-const KeySet& theirs() {
-  static const KeySet k_set(key(2), key(3));
-  return k_set;
-}
-
-promote::CommitOptions options() {
-  return promote::CommitOptions{
-      repo::Identity{"ecluse", "ecluse@localhost", k_now.time_since_epoch().count()},
-      k_now,
-      tuf::Expiries{},
-      "prod"};
-}
-
-json::Json pointer(const std::string& path, const std::string& sha256) {
-  return {{"path", path}, {"sha256", sha256}};
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(("(" + cmd + ") 2>&1").c_str(), "r");  // NOLINT(cert-env33-c)
-  REQUIRE(p != nullptr);
-  std::array<char, 65536> buf{};
-  for (std::size_t n = 0; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) {
-    r.out.append(buf.data(), n);
-  }
-  r.status = ::pclose(p);
-  return r;
-}
+using ecluse::test::k_now;
+using ecluse::test::KeySet;
+using ecluse::test::must;
+using ecluse::test::options;
+using ecluse::test::ours;
+using ecluse::test::reason_of;
+using ecluse::test::theirs;
 
 // A release as the sign stage hands it over (see promote_test.cpp): two artifacts from files,
 // a CMS signature, a DSSE attestation by the release key and release.json.
@@ -126,82 +41,31 @@ promote::ReleaseContent make_release(const stdfs::path& src_dir,
                                      const std::string& drop) {
   const std::string product = "cloud";
   promote::ReleaseContent c{product, version, drop, {}, {}};
-  const auto attestation_path = promote::attestations_dir(product, version) + "/sign.dsse.json";
-  const std::array<const crypto::SigningKey*, 1> keys{&ours().release};
-  const auto envelope = crypto::dsse::serialise(
-      must(crypto::dsse::sign(std::string(crypto::dsse::k_in_toto_type),
-                              json::dump_line({{"_type", "https://in-toto.io/Statement/v1"},
-                                               {"predicate", {{"drop", drop}}}}),
-                              keys)));
-  c.files.push_back({{attestation_path}, {}, envelope, {}});
-  const auto attestations =
-      json::Json::array({pointer(attestation_path, test::sha256_hex(envelope))});
+  const auto attestations = test::add_attestation(
+      c, {{"_type", "https://in-toto.io/Statement/v1"}, {"predicate", {{"drop", drop}}}});
   const std::map<std::string, std::string> artifacts{{"agent.tar.gz", "agent " + version + "\n"},
                                                      {"README.txt", "read me, " + version + "\n"}};
   for (const auto& [name, bytes] : artifacts) {
-    const auto target = product + "/" + version + "/" + name;
-    const auto sha = test::sha256_hex(bytes);
-    const auto file = src_dir / version / name;
-    test::write_file(file, bytes);
-    json::Json custom{{"drop", drop}, {"attestations", attestations}};
-    if (name == "agent.tar.gz") {
-      const std::string p7s = "CMS over " + target + "\n";
-      const auto path = "targets/" + target + ".p7s";
-      c.files.push_back({{path}, {}, p7s, {}});
-      custom["signature"] = pointer(path, test::sha256_hex(p7s));
-    }
-    c.files.push_back(
-        {{"targets/" + target, "targets/" + promote::consistent_path(target, sha)}, file, {}, {}});
-    c.targets.push_back({target, bytes.size(), sha, {{"ecluse", std::move(custom)}}});
+    test::add_artifact(c, src_dir / version / name, name, bytes, attestations);
   }
-  const auto release_bytes = json::dump_pretty({{"schema", promote::k_release_schema},
-                                                {"drop", drop},
-                                                {"product", product},
-                                                {"version", version}})
-                             + "\n";
-  const auto release_path = promote::release_file(product, version);
-  for (auto& t : c.targets) {
-    t.custom["ecluse"]["release"] = pointer(release_path, test::sha256_hex(release_bytes));
-  }
-  c.files.push_back({{release_path}, {}, release_bytes, {}});
+  test::add_release_file(c,
+                         {{"schema", promote::k_release_schema},
+                          {"drop", drop},
+                          {"product", product},
+                          {"version", version}});
   return c;
 }
 
-// A temporary directory holding one channel repository (prod.git).
-struct Channel {
-  test::TempDir dir;
-  repo::Repository repo;
-
-  Channel() : repo(must(repo::Repository::create(dir / "prod.git"))) {}
-
+// One channel repository (prod.git) in a temporary directory.
+struct Channel : test::ChannelRepo {
   promote::PromotedRelease add(const std::string& version, const KeySet& keys = ours()) const {
     return must(promote::promote(
         repo, make_release(dir / "src", version, "drop-" + version), keys.signers(), options()));
   }
 
-  [[nodiscard]] std::optional<repo::Oid> branch() const { return must(repo.branch("main")); }
-
-  [[nodiscard]] std::string trusted_root() const {
-    const auto st = must(promote::read_state(repo, "main"));
-    REQUIRE(st.metadata.contains("1.root.json"));
-    return st.metadata.at("1.root.json");
-  }
-
   [[nodiscard]] Result<promote::ExportResult> export_to(
       const std::string& out, const std::optional<std::string>& since = std::nullopt) const {
     return promote::export_channel(repo, {"prod", dir / out, since, k_now}, ours().release);
-  }
-
-  [[nodiscard]] Run git(const std::string& args) const {
-    return run("HOME=" + dir.path().string() + " GIT_CONFIG_NOSYSTEM=1 git -c safe.directory='*'"
-               + " --git-dir=" + repo.path().string() + " " + args);
-  }
-
-  void fsck_clean() const {
-    const auto f = git("fsck --strict --no-dangling");
-    CHECK_MESSAGE(f.status == 0, f.out);
-    CHECK_MESSAGE(f.out.find("error") == std::string::npos, f.out);
-    CHECK_MESSAGE(f.out.find("warning") == std::string::npos, f.out);
   }
 
   // Branch and tags: what an import may change.

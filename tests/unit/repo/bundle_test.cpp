@@ -4,109 +4,27 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
+#include "unit/repo/fixture.hpp"
+
 namespace {
 
 namespace stdfs = std::filesystem;
-using ecluse::Result;
-using ecluse::repo::CommitRequest;
 using ecluse::repo::Oid;
 using ecluse::repo::Repository;
-using ecluse::repo::Tree;
 using BundleRef = Repository::BundleRef;
-
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "ecluse-repo-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    m_path = tmpl;
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(m_path, ec);
-  }
-
-  [[nodiscard]] const stdfs::path& path() const { return m_path; }
-
-  stdfs::path operator/(const std::string& rel) const { return m_path / rel; }
-
- private:
-  stdfs::path m_path;
-};
-
-void write_file(const stdfs::path& p, const std::string& bytes) {
-  stdfs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(f.good());
-}
-
-std::string read_file(const stdfs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-const std::string k_sig = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n";
-
-Result<std::string> fake_sign(std::string_view /*payload*/) {
-  return k_sig;
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(("(" + cmd + ") 2>&1").c_str(), "r");  // NOLINT(cert-env33-c)
-  REQUIRE(p != nullptr);
-  std::array<char, 65536> buf{};
-  for (std::size_t n = 0; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) {
-    r.out.append(buf.data(), n);
-  }
-  r.status = ::pclose(p);
-  return r;
-}
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) {
-    FAIL(r.error().to_string());
-  }
-  return std::move(*r);
-}
-
-Oid commit_files(const Repository& r,
-                 const std::map<std::string, std::string>& files,
-                 const std::vector<Oid>& parents,
-                 const std::string& message) {
-  Tree tree;
-  for (const auto& [path, bytes] : files) {
-    tree[path] = {.blob = must(r.write_blob(bytes))};
-  }
-  const CommitRequest req{.tree = must(r.write_tree(tree)),
-                          .parents = parents,
-                          .author = {.time = 1700000000},
-                          .message = message};
-  return must(r.create_commit(req, fake_sign));
-}
+using ecluse::test::commit_files;
+using ecluse::test::fake_sign;
+using ecluse::test::GitHome;
+using ecluse::test::k_sig;
+using ecluse::test::must;
+using ecluse::test::read_file;
+using ecluse::test::run;
+using ecluse::test::write_file;
 
 // Every file under dir with its size: "nothing changed" is this map unchanged.
 std::map<std::string, std::uintmax_t> snapshot(const stdfs::path& dir) {
@@ -124,8 +42,7 @@ bool has_staging_dir(const Repository& r) {
 }
 
 // A sender with two releases on main (c2 after c1, tag t2 on c2) and an empty receiver.
-struct Fixture {
-  TempDir dir;
+struct Fixture : GitHome {
   Repository src = must(Repository::create(dir / "src.git"));
   Repository dst = must(Repository::create(dir / "dst.git"));
   Oid c1 = commit_files(src, {{"a", "1"}, {"same", "s"}}, {}, "one\n");
@@ -133,17 +50,8 @@ struct Fixture {
   Oid t2 =
       must(src.create_tag({.name = "p/2", .target = c2, .tagger = {}, .message = "2"}, fake_sign));
 
-  [[nodiscard]] std::string git_cmd(const stdfs::path& gitdir, const std::string& args) const {
-    return "HOME=" + dir.path().string() + " GIT_CONFIG_NOSYSTEM=1 git -c safe.directory='*'"
-           + " --git-dir=" + gitdir.string() + " " + args;
-  }
-
-  [[nodiscard]] Run git(const Repository& r, const std::string& args) const {
-    return run(git_cmd(r.path(), args));
-  }
-
   void fsck_clean(const Repository& r) const {
-    const auto f = git(r, "fsck --strict --no-dangling");
+    const auto f = git_in(r, "fsck --strict --no-dangling");
     CHECK_MESSAGE(f.status == 0, f.out);
     CHECK_MESSAGE(f.out.find("error") == std::string::npos, f.out);
   }
@@ -290,7 +198,7 @@ TEST_CASE("repo::Repository::write_bundle refuses refs it cannot name") {
 TEST_CASE("repo::Repository::write_bundle writes bundles git verifies and clones") {
   Fixture f;
   const auto full = f.full();
-  const auto verify = f.git(f.src, "bundle verify " + full.string());
+  const auto verify = f.git_in(f.src, "bundle verify " + full.string());
   CHECK_MESSAGE(verify.status == 0, verify.out);
   const auto clone = f.dir / "clone";
   const auto cloned = run("HOME=" + f.dir.path().string() + " git clone -q -b main " + full.string()
@@ -311,7 +219,7 @@ TEST_CASE("repo::Repository::write_bundle writes bundles git verifies and clones
     REQUIRE(base.copy_from(f.src, f.c1, {}));
     const auto ok = run(f.git_cmd(base.path(), "bundle verify " + incr.string()));
     CHECK_MESSAGE(ok.status == 0, ok.out);
-    CHECK(f.git(f.dst, "bundle verify " + incr.string()).status != 0);  // lacks c1
+    CHECK(f.git_in(f.dst, "bundle verify " + incr.string()).status != 0);  // lacks c1
     CHECK(bytes.size() < read_file(full).size());
   }
 }
@@ -347,7 +255,7 @@ TEST_CASE("repo::Repository::stage_bundle views a bundle's objects and apply() k
   CHECK(f.dst.has_object(f.c2));
   REQUIRE(f.dst.update_branch("main", f.c1, f.c2, "second"));
   f.fsck_clean(f.dst);
-  CHECK(f.git(f.dst, "cat-file -p main:b").out == "b");
+  CHECK(f.git_in(f.dst, "cat-file -p main:b").out == "b");
 }
 
 TEST_CASE("repo::Repository::stage_bundle accepts a bundle with nothing new in it") {
@@ -381,7 +289,7 @@ TEST_CASE("repo::Repository::stage_bundle reads a bundle made by git bundle crea
   Fixture f;
   REQUIRE(f.src.update_branch("main", std::nullopt, f.c2, "x"));
   const auto out = f.dir / "git.bundle";
-  const auto made = f.git(f.src, "bundle create " + out.string() + " main");
+  const auto made = f.git_in(f.src, "bundle create " + out.string() + " main");
   REQUIRE_MESSAGE(made.status == 0, made.out);
   auto staged = must(f.dst.stage_bundle(out));
   REQUIRE(staged->refs().size() == 1);

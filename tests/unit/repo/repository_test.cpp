@@ -7,17 +7,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/support.hpp"
+#include "unit/repo/fixture.hpp"
 
 namespace {
 
@@ -29,96 +28,25 @@ using ecluse::repo::Options;
 using ecluse::repo::Repository;
 using ecluse::repo::TagRequest;
 using ecluse::repo::Tree;
-
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "ecluse-repo-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    m_path = tmpl;
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(m_path, ec);
-  }
-
-  [[nodiscard]] const stdfs::path& path() const { return m_path; }
-
-  stdfs::path operator/(const std::string& rel) const { return m_path / rel; }
-
- private:
-  stdfs::path m_path;
-};
-
-void write_file(const stdfs::path& p, const std::string& bytes) {
-  stdfs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(f.good());
-}
-
-std::string read_file(const stdfs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-const std::string k_sig = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n";
-
-Result<std::string> fake_sign(std::string_view /*payload*/) {
-  return k_sig;
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(("(" + cmd + ") 2>&1").c_str(), "r");  // NOLINT(cert-env33-c)
-  REQUIRE(p != nullptr);
-  std::array<char, 65536> buf{};
-  for (std::size_t n = 0; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) {
-    r.out.append(buf.data(), n);
-  }
-  r.status = ::pclose(p);
-  return r;
-}
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) {
-    FAIL(r.error().to_string());
-  }
-  return std::move(*r);
-}
+using ecluse::test::commit_files;
+using ecluse::test::fake_sign;
+using ecluse::test::GitHome;
+using ecluse::test::k_sig;
+using ecluse::test::must;
+using ecluse::test::read_file;
+using ecluse::test::run;
+using ecluse::test::Run;
+using ecluse::test::TempDir;
+using ecluse::test::write_file;
 
 // A temporary directory with a bare repository and git run in it (no user configuration).
-struct Fixture {
-  TempDir dir;
+struct Fixture : GitHome {
   Repository repo;
 
   explicit Fixture(const Options& opts = {})
       : repo(must(Repository::create(dir / "repo.git", opts))) {}
 
-  [[nodiscard]] std::string git_cmd(const stdfs::path& gitdir, const std::string& args) const {
-    return "HOME=" + dir.path().string()
-           + " GIT_CONFIG_NOSYSTEM=1 git -c safe.directory='*' -c user.name=t -c user.email=t@t"
-           + " --git-dir=" + gitdir.string() + " " + args;
-  }
-
-  [[nodiscard]] Run git(const std::string& args) const { return run(git_cmd(repo.path(), args)); }
-
-  [[nodiscard]] Run git_in(const Repository& r, const std::string& args) const {
-    return run(git_cmd(r.path(), args));
-  }
+  [[nodiscard]] Run git(const std::string& args) const { return git_in(repo, args); }
 
   void fsck_clean(const Repository& r) const {
     const auto f = git_in(r, "fsck --strict --no-dangling");
@@ -127,22 +55,6 @@ struct Fixture {
     CHECK_MESSAGE(f.out.find("warning") == std::string::npos, f.out);
   }
 };
-
-Oid commit_files(const Repository& r,
-                 const std::map<std::string, std::string>& files,
-                 const std::vector<Oid>& parents,
-                 const std::string& message,
-                 std::int64_t time = 1700000000) {
-  Tree tree;
-  for (const auto& [path, bytes] : files) {
-    tree[path] = {.blob = must(r.write_blob(bytes))};
-  }
-  CommitRequest req{.tree = must(r.write_tree(tree)),
-                    .parents = parents,
-                    .author = {.name = "ecluse", .email = "ecluse@localhost", .time = time},
-                    .message = message};
-  return must(r.create_commit(req, fake_sign));
-}
 
 // The raw object as git prints it, minus its gpgsig header (with continuation lines).
 std::string without_gpgsig(const std::string& raw) {
