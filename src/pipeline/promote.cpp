@@ -7,6 +7,7 @@
 #include <ecluse/policy/policy.hpp>
 
 #include <algorithm>
+#include <ranges>
 
 #include "promote_keys.hpp"
 #include "sign_facts.hpp"
@@ -20,8 +21,7 @@ namespace {
 Result<json::Json> approvals_of(const Session& s, const std::string& id) {
   ECLUSE_TRY(reviews, s.state().reviews(id));
   auto out = json::Json::array();
-  for (auto it = reviews.rbegin(); it != reviews.rend(); ++it) {  // the latest per key
-    const auto& r = *it;
+  for (const auto& r : std::views::reverse(reviews)) {  // the latest per key
     const bool seen = std::any_of(out.begin(), out.end(), [&](const json::Json& a) {
       return a.value("keyid", std::string()) == r.key_id;
     });
@@ -176,7 +176,7 @@ Result<promote::PromotedRelease> withdraw(const Session& s,
                                           const std::string& why) {
   const json::Json record{{"reason", why}, {"by", s.actor()}, {"at", format_utc(s.clock().now())}};
   ECLUSE_TRY(out, locked(s, channel, [&](const auto& r, const auto& signers, const auto& opts) {
-               return promote::withdraw(r, product, version, record, signers, opts);
+               return promote::withdraw(r, {product, version, record}, signers, opts);
              }));
   auto details = outcome_json(out);
   details["reason"] = why;

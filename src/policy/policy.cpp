@@ -159,12 +159,13 @@ Status parse_gate(const std::string& channel, const json::Json& j, Policy& p) {
                && value.get<std::int64_t>() <= k_max_approvals) {
       g.approvals = value.get<std::uint32_t>();
     } else if (key == "soak_hours" && value.is_number_integer() && value.get<std::int64_t>() >= 0
-               && value.get<std::int64_t>() <= 24 * 366) {
+               && value.get<std::int64_t>() <= std::int64_t{24} * 366) {
       g.soak_seconds = value.get<std::uint64_t>() * 3600U;
     } else {
-      return invalid(where + "." + key,
-                     "unknown or out of range (from: a channel, approvals: 0 to "
-                         + std::to_string(k_max_approvals) + ", soak_hours: 0 to 8784)");
+      std::string why = "unknown or out of range (from: a channel, approvals: 0 to ";
+      why += std::to_string(k_max_approvals);
+      why += ", soak_hours: 0 to 8784)";
+      return invalid(where + "." + key, why);
     }
   }
   p.gates[channel] = g;

@@ -78,13 +78,21 @@ std::uint64_t targets_version(const tuf::Files& meta) {
   return v.value("version", std::uint64_t{0});
 }
 
+// What every write of one change uses: the repository, the keys and the options.
+struct Writer {
+  const repo::Repository& r;
+  const Signers& signers;
+  const CommitOptions& opts;
+};
+
 // New metadata for a target list, into the tree.
-Result<tuf::Files> update_metadata(const repo::Repository& r,
+Result<tuf::Files> update_metadata(const Writer& w,
                                    const ChannelState& st,
                                    std::vector<tuf::Target> targets,
-                                   const Signers& signers,
-                                   const CommitOptions& opts,
                                    repo::Tree& tree) {
+  const auto& r = w.r;
+  const auto& signers = w.signers;
+  const auto& opts = w.opts;
   ECLUSE_TRY(
       meta,
       tuf::update(
@@ -96,12 +104,13 @@ Result<tuf::Files> update_metadata(const repo::Repository& r,
 
 // Writes the tree and a signed commit on top of the head, then moves the branch (the commit
 // point). repo.ref_moved when another writer moved it meanwhile.
-Result<repo::Oid> commit_tree(const repo::Repository& r,
+Result<repo::Oid> commit_tree(const Writer& w,
                               const ChannelState& st,
                               const repo::Tree& tree,
-                              const std::string& message,
-                              const Signers& signers,
-                              const CommitOptions& opts) {
+                              const std::string& message) {
+  const auto& r = w.r;
+  const auto& signers = w.signers;
+  const auto& opts = w.opts;
   ECLUSE_TRY(tree_id, r.write_tree(tree));
   std::vector<repo::Oid> parents;
   if (st.head) {
@@ -192,21 +201,22 @@ Result<PromotedRelease> promote(const repo::Repository& r,
   ECLUSE_CHECK(add_files(r, c.files, tree));
   ECLUSE_TRY(targets, tuf::current_targets(st.metadata));
   targets.insert(targets.end(), c.targets.begin(), c.targets.end());
-  ECLUSE_TRY(meta, update_metadata(r, st, std::move(targets), signers, opts, tree));
+  ECLUSE_TRY(meta, update_metadata({r, signers, opts}, st, std::move(targets), tree));
   const auto message = "Promote " + name + " to " + opts.channel + "\n\nDrop: " + c.drop_id
                        + "\nTUF targets version: " + std::to_string(targets_version(meta)) + "\n";
-  ECLUSE_TRY(commit, commit_tree(r, st, tree, message, signers, opts));
+  ECLUSE_TRY(commit, commit_tree({r, signers, opts}, st, tree, message));
   ECLUSE_TRY(tag, tag_release(r, name, commit, signers, opts));
   return PromotedRelease{
       opts.channel, c.product, c.version, commit, tag, targets_version(meta), false};
 }
 
 Result<PromotedRelease> withdraw(const repo::Repository& r,
-                                 const std::string& product,
-                                 const std::string& version,
-                                 const json::Json& why,
+                                 const WithdrawRequest& req,
                                  const Signers& signers,
                                  const CommitOptions& opts) {
+  const auto& product = req.product;
+  const auto& version = req.version;
+  const auto& why = req.why;
   ECLUSE_TRY(st, read_state(r, std::string(k_branch)));
   const auto name = tag_name(product, version);
   const auto* rec = st.find(product, version);
@@ -231,10 +241,10 @@ Result<PromotedRelease> withdraw(const repo::Repository& r,
   tree[release_file(product, version)] = repo::TreeEntry{record_oid, false};
   ECLUSE_TRY(targets, tuf::current_targets(st.metadata));
   std::erase_if(targets, [&](const tuf::Target& t) { return t.path.starts_with(name + "/"); });
-  ECLUSE_TRY(meta, update_metadata(r, st, std::move(targets), signers, opts, tree));
+  ECLUSE_TRY(meta, update_metadata({r, signers, opts}, st, std::move(targets), tree));
   const auto message = "Withdraw " + name + " from " + opts.channel
                        + "\n\nReason: " + why.value("reason", std::string()) + "\n";
-  ECLUSE_TRY(commit, commit_tree(r, st, tree, message, signers, opts));
+  ECLUSE_TRY(commit, commit_tree({r, signers, opts}, st, tree, message));
   return PromotedRelease{opts.channel, product, version, commit, {}, targets_version(meta), false};
 }
 

@@ -215,70 +215,96 @@ Result<ExportResult> export_channel(const repo::Repository& r,
   return out;
 }
 
-static Result<ImportResult> import_impl(const repo::Repository& r,
-                                        const std::filesystem::path& bundle,
-                                        const std::string& channel,
-                                        const std::string& trusted_root,
-                                        TimePoint now) {
-  const auto item = index_of(bundle).string();
+namespace {
+
+struct ImportInput {
+  const repo::Repository& r;
+  const std::filesystem::path& bundle;
+  const std::string& channel;
+  const std::string& trusted_root;
+  TimePoint now;
+};
+
+// The index, checked against the TUF chain at the bundle's tip: signed by a current release
+// key, naming this channel, this bundle's digest and its refs. Returns the tags it brings.
+Result<std::map<std::string, repo::Oid>> check_index(const ImportInput& in,
+                                                     const repo::Repository::StagedBundle& staged,
+                                                     const repo::Oid& tip) {
+  const auto item = index_of(in.bundle).string();
   ECLUSE_TRY(text,
-             fs::read_file_bounded(index_of(bundle),
+             fs::read_file_bounded(index_of(in.bundle),
                                    crypto::dsse::k_max_envelope_bytes,
                                    reason::k_transfer_bad_index,
                                    reason::k_transfer_bad_index));
   ECLUSE_TRY(env, crypto::dsse::parse(text, item));
-  ECLUSE_TRY(staged, r.stage_bundle(bundle));
-  const auto& view = staged->view();
-  repo::Oid tip;
-  for (const auto& ref : staged->refs()) {
-    tip = ref.name == k_main_ref ? ref.target : tip;
-  }
-  if (tip.empty()) {
-    return fail(reason::k_repo_bad_bundle, "the bundle has no refs/heads/main", bundle.string());
-  }
-  ECLUSE_TRY(meta, metadata_at(view, tip));
-  ECLUSE_TRY(verified, tuf::verify(trusted_root, meta, now));
+  ECLUSE_TRY(meta, metadata_at(staged.view(), tip));
+  ECLUSE_TRY(verified, tuf::verify(in.trusted_root, meta, in.now));
   ECLUSE_TRY(index, verified_index(env, verified, item));
-  if (index.value("channel", std::string()) != channel) {
-    return mismatch("the export index names channel " + index.value("channel", std::string())
-                        + ", not " + channel,
-                    item);
+  const auto named = index.value("channel", std::string());
+  if (named != in.channel) {
+    return mismatch("the export index names channel " + named + ", not " + in.channel, item);
   }
-  ECLUSE_TRY(digest, detail::file_digest(bundle));
+  ECLUSE_TRY(digest, detail::file_digest(in.bundle));
   const auto b = index.value("bundle", json::Json::object());
   if (b.value("sha256", std::string()) != digest.first
       || b.value("length", std::uint64_t{0}) != digest.second) {
-    return mismatch("the bundle's sha256 or length differs from its signed index", bundle.string());
+    return mismatch("the bundle's sha256 or length differs from its signed index",
+                    in.bundle.string());
   }
-  ECLUSE_TRY(tags, check_refs(index, staged->refs(), tip));
-  ImportResult out{index.value("channel", std::string()), {}, tip, tags.size(), {}};
-  ECLUSE_TRY(report, verify_channel(view, {trusted_root, now, std::nullopt, "main", tip, tags}));
-  if (!report.ok()) {
-    const auto& p = report.problems.front();
-    return tl::unexpected(Error{
-        Errc::rejected, p.reason, "the imported channel does not verify: " + p.message, p.item});
-  }
-  out.report = std::move(report);
-  ECLUSE_TRY(old, r.branch(std::string(k_branch)));
-  out.old_tip = old;
+  repo::Oid named_tip;
+  ECLUSE_TRY(tags, check_refs(index, staged.refs(), named_tip));
+  return tags;
+}
+
+// Nothing moves unless all of it can: a fast-forward, and no tag here that differs.
+Status check_applicable(const ImportInput& in,
+                        const repo::Repository& view,
+                        const std::optional<repo::Oid>& old,
+                        const repo::Oid& tip,
+                        const std::map<std::string, repo::Oid>& tags) {
   ECLUSE_CHECK(check_fast_forward(view, old, tip));
-  for (const auto& [name, id] : tags) {  // a tag that exists here must be the same object
-    ECLUSE_TRY(have, r.tag(name));
+  for (const auto& [name, id] : tags) {
+    ECLUSE_TRY(have, in.r.tag(name));
     if (have && have->id != id) {
       return fail(reason::k_repo_ref_moved,
                   "tag " + name + " is another tag object here than in the bundle",
                   name);
     }
   }
+  return {};
+}
+
+Result<ImportResult> import_impl(const ImportInput& in) {
+  ECLUSE_TRY(staged, in.r.stage_bundle(in.bundle));
+  repo::Oid tip;
+  for (const auto& ref : staged->refs()) {
+    tip = ref.name == k_main_ref ? ref.target : tip;
+  }
+  if (tip.empty()) {
+    return fail(reason::k_repo_bad_bundle, "the bundle has no refs/heads/main", in.bundle.string());
+  }
+  ECLUSE_TRY(tags, check_index(in, *staged, tip));
+  ECLUSE_TRY(
+      report,
+      verify_channel(staged->view(), {in.trusted_root, in.now, std::nullopt, "main", tip, tags}));
+  if (!report.ok()) {
+    const auto& p = report.problems.front();
+    return tl::unexpected(Error{
+        Errc::rejected, p.reason, "the imported channel does not verify: " + p.message, p.item});
+  }
+  ECLUSE_TRY(old, in.r.branch(std::string(k_branch)));
+  ECLUSE_CHECK(check_applicable(in, staged->view(), old, tip, tags));
   ECLUSE_CHECK(staged->apply());
   if (!old || *old != tip) {
-    ECLUSE_CHECK(r.update_branch(std::string(k_branch), old, tip, "ecluse import"));
+    ECLUSE_CHECK(in.r.update_branch(std::string(k_branch), old, tip, "ecluse import"));
   }
   for (const auto& [name, id] : tags) {
-    ECLUSE_CHECK(r.create_tag_ref(name, id));
+    ECLUSE_CHECK(in.r.create_tag_ref(name, id));
   }
-  return out;
+  return ImportResult{in.channel, old, tip, tags.size(), std::move(report)};
 }
+
+}  // namespace
 
 // Bundles and indexes come from the other side of the air gap: a JSON field of the wrong type
 // is a malformed index, never an exception.
@@ -296,7 +322,7 @@ Result<ImportResult> import_bundle(const repo::Repository& r,
                                    const std::string& trusted_root,
                                    TimePoint now) {
   try {
-    return import_impl(r, bundle, channel, trusted_root, now);
+    return import_impl({r, bundle, channel, trusted_root, now});
   } catch (const json::Json::exception& e) {
     return fail(reason::k_transfer_bad_index, std::string("malformed export index: ") + e.what());
   }

@@ -58,12 +58,18 @@ bool is_release_record(const std::string& path) {
 }
 
 // The key that signed, when it verifies and is trusted (problems reported otherwise).
+struct SignatureReasons {
+  const Reason& missing;
+  const Reason& invalid;
+};
+
 std::optional<crypto::PublicKey> check_signature(const Checker& c,
                                                  const std::string& what,
                                                  const std::string& signature,
                                                  const std::string& payload,
-                                                 const Reason& unsigned_reason,
-                                                 const Reason& invalid_reason) {
+                                                 const SignatureReasons& why) {
+  const auto& unsigned_reason = why.missing;
+  const auto& invalid_reason = why.invalid;
   if (signature.empty()) {
     c.add(unsigned_reason, what + " is not signed", what);
     return std::nullopt;
@@ -116,9 +122,10 @@ void check_chain_commit(const Checker& c,
   for (const auto& [path, e] : *parent_tree) {
     const auto it = tree.find(path);
     if (is_versioned_metadata(path) && (it == tree.end() || it->second.blob != e.blob)) {
-      c.add(reason::k_tuf_bad_metadata,
-            "commit " + id + " rewrites or removes " + path + ", which an earlier commit published",
-            path);
+      std::string message = "commit " + id;
+      message += " rewrites or removes " + path;
+      message += ", which an earlier commit published";
+      c.add(reason::k_tuf_bad_metadata, std::move(message), path);
     }
   }
 }
@@ -186,8 +193,7 @@ Status check_tag(const Checker& c,
                         what,
                         tag->signature,
                         tag->signed_payload,
-                        reason::k_repo_tag_invalid,
-                        reason::k_repo_tag_invalid);
+                        {reason::k_repo_tag_invalid, reason::k_repo_tag_invalid});
   if (tag->tag_name != name) {
     c.add(reason::k_repo_tag_invalid, what + " holds the tag object of " + tag->tag_name, name);
   }
@@ -233,12 +239,12 @@ Status check_history(const Checker& c, const repo::Oid& tip, const repo::Tree& t
   std::map<repo::Oid, repo::CommitInfo> commits;
   std::map<repo::Oid, crypto::PublicKey> signers;
   for (auto& info : list) {
-    auto signer = check_signature(c,
-                                  "commit " + info.id,
-                                  info.signature,
-                                  info.signed_payload,
-                                  reason::k_repo_commit_unsigned,
-                                  reason::k_repo_commit_signature);
+    auto signer =
+        check_signature(c,
+                        "commit " + info.id,
+                        info.signature,
+                        info.signed_payload,
+                        {reason::k_repo_commit_unsigned, reason::k_repo_commit_signature});
     if (signer) {
       signers.emplace(info.id, std::move(*signer));
     }

@@ -129,10 +129,14 @@ Result<PromotedRelease> promote(const repo::Repository& r,
 // Removes a release from targets (and its files from the tree) in a new signed commit with new
 // TUF metadata; releases/P/V/release.json records the withdrawal. History is never rewritten.
 // promote.not_in_channel when the branch does not hold it (or it is withdrawn already).
+struct WithdrawRequest {
+  std::string product;
+  std::string version;
+  json::Json why;  // {reason, by, at}: recorded in release.json
+};
+
 Result<PromotedRelease> withdraw(const repo::Repository& r,
-                                 const std::string& product,
-                                 const std::string& version,
-                                 const json::Json& why,
+                                 const WithdrawRequest& req,
                                  const Signers& signers,
                                  const CommitOptions& opts);
 

@@ -369,16 +369,18 @@ TEST_CASE("promote::withdraw refuses a release the channel does not hold") {
   const Channel ch;
   const json::Json why{{"reason", "cve"}};
   SUBCASE("an empty channel") {
-    CHECK(reason_of(promote::withdraw(ch.repo, "cloud", "1.0.0", why, ours().signers(), options()))
-          == "promote.not_in_channel");
+    CHECK(
+        reason_of(promote::withdraw(ch.repo, {"cloud", "1.0.0", why}, ours().signers(), options()))
+        == "promote.not_in_channel");
     CHECK_FALSE(ch.branch().has_value());
   }
   SUBCASE("a version never promoted") {
     ch.add("1.0.0");
     const auto before = ch.head();
-    CHECK(reason_of(promote::withdraw(ch.repo, "cloud", "9.9.9", why, ours().signers(), options()))
-          == "promote.not_in_channel");
-    CHECK(reason_of(promote::withdraw(ch.repo, "edge", "1.0.0", why, ours().signers(), options()))
+    CHECK(
+        reason_of(promote::withdraw(ch.repo, {"cloud", "9.9.9", why}, ours().signers(), options()))
+        == "promote.not_in_channel");
+    CHECK(reason_of(promote::withdraw(ch.repo, {"edge", "1.0.0", why}, ours().signers(), options()))
           == "promote.not_in_channel");
     CHECK(ch.head() == before);
   }
@@ -390,7 +392,7 @@ TEST_CASE("promote::withdraw removes a release's files and targets in a new comm
   const auto second = ch.add("1.1.0");
   const json::Json why{{"reason", "CVE-2026-0001"}, {"by", "alice"}};
   const auto w =
-      must(promote::withdraw(ch.repo, "cloud", "1.0.0", why, ours().signers(), options()));
+      must(promote::withdraw(ch.repo, {"cloud", "1.0.0", why}, ours().signers(), options()));
   CHECK(w.commit != second.commit);
   CHECK(w.tag.empty());
   CHECK(w.targets_version == second.targets_version + 1);
@@ -427,8 +429,9 @@ TEST_CASE("promote::withdraw removes a release's files and targets in a new comm
   CHECK(must(ch.repo.tag("cloud/1.0.0"))->target == first.commit);
 
   SUBCASE("withdrawing again: promote.not_in_channel") {
-    CHECK(reason_of(promote::withdraw(ch.repo, "cloud", "1.0.0", why, ours().signers(), options()))
-          == "promote.not_in_channel");
+    CHECK(
+        reason_of(promote::withdraw(ch.repo, {"cloud", "1.0.0", why}, ours().signers(), options()))
+        == "promote.not_in_channel");
     CHECK(ch.head() == w.commit);
   }
   SUBCASE("promoting the withdrawn version again: promote.already_promoted") {
