@@ -38,5 +38,6 @@ echo "== test ($preset)"
 if [ "$preset" = asan ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp}
 fi
 ctest --preset "$preset" -j "$jobs" "${ctest_args[@]}"

@@ -15,6 +15,7 @@ struct VerifyRepoOptions {
   std::string root;
   std::string release;
   std::string branch = "main";
+  std::string at;  // check as of this time instead of now (RFC 3339 UTC)
   bool json = false;
 };
 
@@ -45,8 +46,16 @@ int run_verify(const VerifyRepoOptions& o) {
   if (!r) {
     return report(r.error(), o.json);
   }
-  promote::VerifyOptions opts{
-      *root, SystemClock().now(), std::nullopt, o.branch, std::nullopt, std::nullopt};
+  auto now = SystemClock().now();
+  if (!o.at.empty()) {
+    const auto t = parse_utc(o.at);
+    if (!t) {
+      return report(Error::from(reason::k_usage, "--at must be YYYY-MM-DDTHH:MM:SSZ", o.at),
+                    o.json);
+    }
+    now = *t;
+  }
+  promote::VerifyOptions opts{*root, now, std::nullopt, o.branch, std::nullopt, std::nullopt};
   if (!o.release.empty()) {
     opts.release = o.release;
   }
@@ -70,6 +79,8 @@ void add_verify(CLI::App& app, const GlobalOptions& /*g*/, Action& action) {
   v->add_option("--root", o->root, "a root.json you trust (e.g. metadata/1.root.json)")->required();
   v->add_option("--release", o->release, "check only PRODUCT/VERSION (which must be there)");
   v->add_option("--branch", o->branch, "the branch (default main)");
+  v->add_option(
+      "--at", o->at, "verify as of this UTC time (YYYY-MM-DDTHH:MM:SSZ): what will have expired");
   v->add_flag("--json", o->json, "print as JSON");
   v->callback([o, &action] {
     action = [o] {

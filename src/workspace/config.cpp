@@ -105,8 +105,9 @@ Status read_channels(const json::Json& j, std::vector<std::string>& channels) {
                 });
     };
     if (!c.is_string() || !ok(c.get_ref<const std::string&>())) {
-      return bad("channels",
-                 "must hold only names of letters, digits, '-', '_' and '.' (not starting with '.')");
+      return bad(
+          "channels",
+          "must hold only names of letters, digits, '-', '_' and '.' (not starting with '.')");
     }
     channels.push_back(c.get<std::string>());
   }
