@@ -22,11 +22,12 @@ bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 extra=()
 if [ "${CI:-}" = true ]; then
-  # CI builds without full debug info: less compile and link time on its 2 cores. doctest
-  # reports file:line itself; the ASan build keeps line tables (-g1) for its reports.
+  # CI builds without debug info: less compile and link time on its 2 cores. doctest reports
+  # file:line itself, and ASan's reports still name functions (from the symbol table); build
+  # locally (without CI=true) for line numbers.
   case "$preset" in
     dev) extra=(-DCMAKE_CXX_FLAGS_DEBUG=-g0) ;;
-    asan) extra=(-DCMAKE_CXX_FLAGS_DEBUG=-g1) ;;
+    asan) extra=(-DCMAKE_CXX_FLAGS_DEBUG=-g0) ;;
   esac
 fi
 echo "== configure ($preset)"

@@ -162,7 +162,7 @@ random_drop "$t/big" 2 32 2.0
 "$bin" ingest "$t/big" >"$t/ingest"
 bid=$(awk '/^held /{print $2}' "$t/ingest")
 "$bin" approve "$bid" --as alice --reason big >/dev/null
-for delay in 0.05 0.3 0.8 1.5 2.5 4; do
+for delay in 0.05 0.5 1.5 3; do
   old=$(git --git-dir="$repo" rev-parse -q --verify main || true)
   "$bin" promote "$bid" --to preprod >/dev/null 2>&1 &
   pid=$!; sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
