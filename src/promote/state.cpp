@@ -27,11 +27,6 @@ Status read_entry(const repo::Repository& r,
                   const std::string& path,
                   const repo::TreeEntry& entry,
                   ChannelState& st) {
-  if (path.starts_with(k_metadata) && path.find('/', k_metadata.size()) == std::string::npos) {
-    ECLUSE_TRY(bytes, r.read_blob(entry.blob));
-    st.metadata.emplace(path.substr(k_metadata.size()), std::move(bytes));
-    return {};
-  }
   const auto release = release_of(path);
   if (!release) {
     return {};
@@ -58,6 +53,17 @@ const ReleaseRecord* ChannelState::find(const std::string& product,
   return nullptr;
 }
 
+Result<tuf::Files> metadata_of(const repo::Repository& r, const repo::Tree& tree) {
+  tuf::Files meta;
+  for (const auto& [path, entry] : tree) {
+    if (path.starts_with(k_metadata) && path.find('/', k_metadata.size()) == std::string::npos) {
+      ECLUSE_TRY(bytes, r.read_blob(entry.blob));
+      meta.emplace(path.substr(k_metadata.size()), std::move(bytes));
+    }
+  }
+  return meta;
+}
+
 Result<ChannelState> read_state(const repo::Repository& r, const std::string& branch) {
   ChannelState st;
   ECLUSE_TRY(head, r.branch(branch));
@@ -66,6 +72,8 @@ Result<ChannelState> read_state(const repo::Repository& r, const std::string& br
     return st;
   }
   ECLUSE_TRY(tree, r.read_tree(*head));
+  ECLUSE_TRY(meta, metadata_of(r, tree));
+  st.metadata = std::move(meta);
   for (const auto& [path, entry] : tree) {
     ECLUSE_CHECK(read_entry(r, path, entry, st));
   }

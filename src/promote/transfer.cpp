@@ -128,14 +128,7 @@ Result<std::map<std::string, repo::Oid>> check_refs(
 
 Result<tuf::Files> metadata_at(const repo::Repository& view, const repo::Oid& tip) {
   ECLUSE_TRY(tree, view.read_tree(tip));
-  tuf::Files meta;
-  for (const auto& [path, e] : tree) {
-    if (path.starts_with("metadata/") && path.find('/', 9) == std::string::npos) {
-      ECLUSE_TRY(bytes, view.read_blob(e.blob));
-      meta.emplace(path.substr(9), std::move(bytes));
-    }
-  }
-  return meta;
+  return metadata_of(view, tree);
 }
 
 Status check_fast_forward(const repo::Repository& view,

@@ -330,13 +330,7 @@ Result<ChannelReport> verify_channel_impl(const repo::Repository& r, const Verif
   ECLUSE_TRY(tip, tip_of(r, opts));
   report.tip = tip;
   ECLUSE_TRY(tree, r.read_tree(tip));
-  tuf::Files meta;
-  for (const auto& [path, entry] : tree) {
-    if (path.starts_with("metadata/") && path.find('/', 9) == std::string::npos) {
-      ECLUSE_TRY(bytes, r.read_blob(entry.blob));
-      meta.emplace(path.substr(9), std::move(bytes));
-    }
-  }
+  ECLUSE_TRY(meta, metadata_of(r, tree));
   ECLUSE_TRY(root_keys, detail::root_targets_keys(opts.trusted_root));
   Checker c{r, opts, report, std::move(root_keys)};
   auto verified = tuf::verify(opts.trusted_root, meta, opts.now);

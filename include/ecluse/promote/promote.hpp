@@ -88,6 +88,9 @@ struct ChannelState {
                                           const std::string& version) const;
 };
 
+// The TUF metadata files of a tree (metadata/NAME → NAME), read from its blobs.
+Result<tuf::Files> metadata_of(const repo::Repository& r, const repo::Tree& tree);
+
 // Reads the state of a repository's branch (an empty state when it has no commit yet).
 Result<ChannelState> read_state(const repo::Repository& r, const std::string& branch);
 
