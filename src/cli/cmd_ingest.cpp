@@ -1,6 +1,8 @@
 // ecluse ingest DROP_DIR… | --incoming: run drops through the pipeline.
+#include <ecluse/core/interrupt.hpp>
 #include <ecluse/core/printable.hpp>
 #include <ecluse/intake/intake.hpp>
+#include <ecluse/pipeline/promote.hpp>
 
 #include <unistd.h>
 
@@ -17,6 +19,8 @@ struct IngestOptions {
   bool incoming = false;
   bool json = false;
   std::string baseline;
+  std::string promote_to;  // promote each drop that ends signed into this channel
+  bool skip_finished = false;
 };
 
 std::string mib(std::uint64_t bytes) {
@@ -62,7 +66,36 @@ std::string human_line(const pipeline::IngestOutcome& o) {
   return line + "\n  details: ecluse show " + d.id.substr(0, 12) + "\n";
 }
 
+// Promotes a drop the run left signed into o.promote_to; its outcome (or why not) as JSON and
+// a human line. A promotion refused (a gate, a rollback) is reported, not an error of the run.
+json::Json promote_after(const pipeline::Session& s,
+                         const IngestOptions& o,
+                         store::DropRecord& d,
+                         std::string& line) {
+  if (o.promote_to.empty() || d.state != DropState::signed_off) {
+    return nullptr;
+  }
+  auto done = pipeline::promote_drop(s, d.id, o.promote_to);
+  if (!done) {
+    line += "  not promoted to " + printable(o.promote_to) + ": " + done.error().reason + ": "
+            + printable(done.error().message) + "\n";
+    return {{"channel", o.promote_to},
+            {"error", {{"reason", done.error().reason}, {"message", done.error().message}}}};
+  }
+  if (auto after = s.state().get_drop(d.id); after && *after) {
+    d = std::move(**after);
+  }
+  line += "  promoted to " + printable(done->channel) + ": commit " + done->commit.substr(0, 12)
+          + ", tag " + printable(done->product) + "/" + printable(done->version) + "\n";
+  return {{"channel", done->channel},
+          {"commit", done->commit},
+          {"tag", done->tag},
+          {"targets_version", done->targets_version}};
+}
+
 int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
+  // A first SIGTERM or SIGINT lets the running stage commit; a second ends it at once.
+  interrupt::install();
   auto session = open_session(g);
   if (!session) {
     return report(session.error(), o.json);
@@ -79,18 +112,24 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
   int rc = k_exit_ok;
   auto results = json::Json::array();
   for (const auto& dir : dirs) {
-    auto outcome = pipeline::ingest(
-        *session, dir, progress_line(dir.filename().string()), pipeline::IngestOptions{o.baseline});
+    auto outcome = pipeline::ingest(*session,
+                                    dir,
+                                    progress_line(dir.filename().string()),
+                                    pipeline::IngestOptions{o.baseline, o.skip_finished});
     if (::isatty(STDERR_FILENO) != 0) {
       (void)std::fputs("\r\033[K", stderr);
     }
     if (!outcome) {
       return report(outcome.error(), o.json);
     }
+    std::string promoted_line;
+    auto promotion = promote_after(*session, o, outcome->drop, promoted_line);
     if (outcome->drop.state == DropState::rejected || outcome->replay) {
       rc = k_exit_rejected;
     }
     auto j = drop_json(outcome->drop);
+    j["promotion"] = promotion;
+    j["skipped"] = outcome->skipped;
     j["already_known"] = outcome->already_known;
     j["replay"] = nullptr;
     if (outcome->replay) {
@@ -100,7 +139,7 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
     }
     results.push_back(std::move(j));
     if (!o.json) {
-      out(human_line(*outcome));
+      out(human_line(*outcome) + promoted_line);
     }
   }
   if (o.json) {
@@ -122,6 +161,13 @@ void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action) {
   cmd->add_option("--baseline",
                   opts->baseline,
                   "diff against this drop (short id) instead of the last accepted release");
+  cmd->add_flag("--skip-finished",
+                opts->skip_finished,
+                "do nothing (journal nothing) for a drop already finished from the same "
+                "directory: rejected, held for review or promoted (what the watcher runs)");
+  cmd->add_option("--promote-to",
+                  opts->promote_to,
+                  "promote each drop that ends signed into this channel (as ecluse promote)");
   cmd->add_flag("--json", opts->json, "print the outcome as JSON");
   cmd->callback([opts, &g, &action] {
     action = [opts, &g] {

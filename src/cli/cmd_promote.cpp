@@ -1,5 +1,6 @@
 // ecluse promote DROP --to CHANNEL, ecluse promote PRODUCT VERSION --from A --to B, and
 // ecluse withdraw PRODUCT VERSION --channel C --reason TEXT.
+#include <ecluse/core/interrupt.hpp>
 #include <ecluse/core/printable.hpp>
 #include <ecluse/pipeline/promote.hpp>
 
@@ -48,6 +49,7 @@ int print(const promote::PromotedRelease& p,
 }
 
 int run_promote(const GlobalOptions& g, const PromoteOptions& o) {
+  interrupt::install();  // a first SIGTERM or SIGINT stops before the commit point
   auto session = open_session(g);
   if (!session) {
     return report(session.error(), o.json);

@@ -41,6 +41,8 @@ void add_sign(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_promote(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_verify(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_transfer(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_watch(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_reverify(CLI::App& app, const GlobalOptions& g, Action& action);
 
 // The exit code an error maps to.
 int exit_code_of(const Error& e);

@@ -39,6 +39,8 @@ int run(int argc, char** argv) {
   add_promote(app, g, action);
   add_verify(app, g, action);
   add_transfer(app, g, action);
+  add_watch(app, g, action);
+  add_reverify(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);
   add_allow_downgrade(app, g, action);

@@ -240,9 +240,43 @@ Result<bool> content_digest_matches(CMS_ContentInfo* cms,
   return ok;
 }
 
+// What the signature must be over: the exact bytes, or content whose SHA-256 is known (an
+// artifact streamed and hashed elsewhere: checked against the signed messageDigest).
+struct Content {
+  std::string_view bytes;
+  const std::string* sha256_hex = nullptr;
+};
+
+// The signed messageDigest attribute equals the content's known SHA-256.
+Status check_message_digest(CMS_SignerInfo* si,
+                            const std::string& sha256_hex,
+                            const CmsReport& report) {
+  const auto* md = static_cast<const ASN1_OCTET_STRING*>(CMS_signed_get0_data_by_OBJ(
+      si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING));
+  std::string hex;
+  if (md != nullptr) {
+    static constexpr std::string_view k_hex = "0123456789abcdef";
+    for (int i = 0; i < ASN1_STRING_length(md); ++i) {
+      const auto b =
+          ASN1_STRING_get0_data(md)[i];  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+      hex += k_hex[b >> 4U];
+      hex += k_hex[b & 0xfU];
+    }
+  }
+  if (CMS_signed_get_attr_count(si) <= 0 || report.digest != "sha256" || hex != sha256_hex) {
+    return fail(reason::k_sig_content_mismatch,
+                "the signature's signed message digest is not the content's SHA-256",
+                "messageDigest");
+  }
+  return {};
+}
+
 // The signature value over the signed attributes, then the content digest over the exact
 // bytes of content.
-Status check_signature_value(CMS_ContentInfo* cms, CMS_SignerInfo* si, std::string_view content) {
+Status check_signature_value(CMS_ContentInfo* cms,
+                             CMS_SignerInfo* si,
+                             const Content& content,
+                             const CmsReport& report) {
   if (CMS_signed_get_attr_count(si) > 0 && CMS_SignerInfo_verify(si) != 1) {
     const auto detail = ossl::drain_errors();
     return fail(
@@ -250,7 +284,10 @@ Status check_signature_value(CMS_ContentInfo* cms, CMS_SignerInfo* si, std::stri
         "drop.json.sig: the signature does not verify with its signer's key (" + detail + ")",
         k_sig_item);
   }
-  ECLUSE_TRY(digested, content_digest_matches(cms, si, content));
+  if (content.sha256_hex != nullptr) {
+    return check_message_digest(si, *content.sha256_hex, report);
+  }
+  ECLUSE_TRY(digested, content_digest_matches(cms, si, content.bytes));
   if (!digested) {
     const auto detail = ossl::drain_errors();
     return fail(reason::k_sig_content_mismatch,
@@ -480,7 +517,7 @@ Status check_revocation(const std::vector<ossl::X509Ptr>& chain,
 // the exact content.
 Status check_signer(CMS_ContentInfo* cms,
                     CMS_SignerInfo* si,
-                    std::string_view content,
+                    const Content& content,
                     const AlgorithmPolicy& policy,
                     CmsReport& report) {
   ECLUSE_CHECK(check_signer_algorithms(si, policy, report));
@@ -496,7 +533,7 @@ Status check_signer(CMS_ContentInfo* cms,
                 "Ed25519 key as a raw key, or have it sign with ECDSA or RSA",
                 report.signer.subject);
   }
-  return check_signature_value(cms, si, content);
+  return check_signature_value(cms, si, content, report);
 }
 
 // The signer's certificate as the vendor's: chain, chain algorithms, usage, revocation.
@@ -516,7 +553,7 @@ Status check_signer_chain(CMS_ContentInfo* cms,
 }
 
 Result<CmsReport> verify_parsed(CMS_ContentInfo* cms,
-                                std::string_view content,
+                                const Content& content,
                                 const Anchors& anchors,
                                 const AlgorithmPolicy& policy,
                                 TimePoint at) {
@@ -539,7 +576,22 @@ Result<CmsReport> verify_cms(std::string_view signature,
                              const AlgorithmPolicy& policy,
                              TimePoint at) {
   ECLUSE_TRY(parsed, parse_cms(signature));
-  auto report = verify_parsed(parsed.cms.get(), content, anchors, policy, at);
+  auto report = verify_parsed(parsed.cms.get(), Content{content}, anchors, policy, at);
+  ERR_clear_error();
+  if (report) {
+    report->encoding = parsed.encoding;
+  }
+  return report;
+}
+
+Result<CmsReport> verify_cms_digest(std::string_view signature,
+                                    const std::string& content_sha256_hex,
+                                    const Anchors& anchors,
+                                    const AlgorithmPolicy& policy,
+                                    TimePoint at) {
+  ECLUSE_TRY(parsed, parse_cms(signature));
+  auto report =
+      verify_parsed(parsed.cms.get(), Content{{}, &content_sha256_hex}, anchors, policy, at);
   ERR_clear_error();
   if (report) {
     report->encoding = parsed.encoding;

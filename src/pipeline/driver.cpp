@@ -1,8 +1,10 @@
 // The pipeline driver: a linear list of stages, each committed before the next starts.
+#include <ecluse/core/fault.hpp>
 #include <ecluse/core/fs.hpp>
 #include <ecluse/intake/intake.hpp>
 #include <ecluse/pipeline/driver.hpp>
 #include <ecluse/pipeline/gc.hpp>
+#include <ecluse/pipeline/lease.hpp>
 #include <ecluse/pipeline/sign.hpp>
 #include <ecluse/pipeline/stage_runner.hpp>
 #include <ecluse/unpack/unpack.hpp>
@@ -43,6 +45,7 @@ std::optional<store::Rejection> intake_rejection(const intake::IntakeResult& in)
 
 // Journals intake's verdict: intake.received, or intake.rejected with its reason.
 Status journal_intake(const Session& s, const intake::IntakeResult& in) {
+  fault_point("intake.committed");
   if (auto why = intake_rejection(in)) {
     return s.record(in.who.id,
                     "intake.rejected",
@@ -235,6 +238,12 @@ bool retryable(const store::DropRecord& d) {
          && (d.rejection->stage == "intake" || d.rejection->stage == "verify");
 }
 
+bool finished_from(const store::DropRecord& d, const std::string& source) {
+  return d.source == source
+         && (d.state == DropState::rejected || d.state == DropState::held
+             || d.state == DropState::promoted);
+}
+
 // Runs intake again for a drop rejected before authentication, then the later stages.
 Result<IngestOutcome> retry(const Session& s,
                             const intake::Context& ictx,
@@ -259,6 +268,11 @@ Result<IngestOutcome> retry(const Session& s,
   return run_after_intake(s, *in.staged, true, in.who.source, opts);
 }
 
+Result<IngestOutcome> ingest_claimed(const Session& s,
+                                     intake::DropCandidate candidate,
+                                     const store::ProgressFn& progress,
+                                     const IngestOptions& opts);
+
 }  // namespace
 
 Result<IngestOutcome> ingest(const Session& s,
@@ -269,6 +283,26 @@ Result<IngestOutcome> ingest(const Session& s,
   ECLUSE_TRY(store_lock, lock_store(s, false));
   (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
   auto candidate = intake::open_drop(drop_dir, s.ws().config().limits);
+  // One process at a time works on a drop, on this machine or another (a lease in the state
+  // store); a process that dies loses it within one TTL.
+  const auto who = candidate.who;
+  ECLUSE_TRY(lease, LeaseHolder::claim(s, "drop:" + who.id));
+  auto out = ingest_claimed(s, std::move(candidate), progress, opts);
+  if (lease->lost()) {
+    return fail(reason::k_state_lease_lost,
+                "the lease on drop " + who.short_id()
+                    + " expired and was taken over: stopped at the last commit point",
+                who.id);
+  }
+  return out;
+}
+
+namespace {
+
+Result<IngestOutcome> ingest_claimed(const Session& s,
+                                     intake::DropCandidate candidate,
+                                     const store::ProgressFn& progress,
+                                     const IngestOptions& opts) {
   const intake::Context ictx{s.ws(), s.objects(), s.clock(), progress};
   // One intake per drop at a time: a second process waits, then finds the drop known.
   ECLUSE_CHECK(fs::make_dirs(s.ws().locks_dir(), reason::k_workspace_io));
@@ -276,6 +310,9 @@ Result<IngestOutcome> ingest(const Session& s,
              fs::lock_exclusive(s.ws().locks_dir() / ("intake-" + candidate.who.id + ".lock"),
                                 reason::k_workspace_io));
   ECLUSE_TRY(known, s.state().get_drop(candidate.who.id));
+  if (known && opts.skip_finished && finished_from(*known, candidate.who.source)) {
+    return IngestOutcome{std::move(*known), true, std::nullopt, true};
+  }
   if (known) {
     // Seen before: committed stages are not re-run; a rejected drop stays rejected.
     if (retryable(*known)) {
@@ -289,10 +326,12 @@ Result<IngestOutcome> ingest(const Session& s,
   }
 
   // intake: copy the drop into quarantine, check it against drop.json, create its record
+  ECLUSE_CHECK(check_not_interrupted("intake", candidate.who.id));
   auto in = intake::intake(ictx, std::move(candidate));
   if (!in.staged && !is_rejection(in.staged.error())) {
     return fail(in.staged.error());
   }
+  fault_point("intake.staged");
   if (auto committed = commit_intake(s, in); !committed) {
     if (committed.error().reason != reason::k_state_conflict.code) {
       return fail(committed.error());
@@ -305,5 +344,7 @@ Result<IngestOutcome> ingest(const Session& s,
   }
   return run_after_intake(s, *in.staged, false, in.who.source, opts);
 }
+
+}  // namespace
 
 }  // namespace ecluse::pipeline

@@ -1,9 +1,11 @@
 // The promote stage in the pipeline (signed → promoted): the signed drop's content into its
 // channel's repository under the channel's lock, then the state store and the journal.
 #include <ecluse/attest/attest.hpp>
+#include <ecluse/core/fault.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/pipeline/promote.hpp>
 #include <ecluse/pipeline/sign.hpp>
+#include <ecluse/pipeline/stage_runner.hpp>
 #include <ecluse/policy/policy.hpp>
 
 #include <algorithm>
@@ -152,17 +154,22 @@ Result<promote::PromotedRelease> promote_drop(const Session& s,
                 id);
   }
   ECLUSE_CHECK(check_drop_gate(s, id, channel));
+  ECLUSE_CHECK(check_not_interrupted("promote", id));
   ECLUSE_TRY(content, drop_content(s, *record, channel));
   ECLUSE_TRY(out, locked(s, channel, [&](const auto& r, const auto& signers, const auto& opts) {
                return promote::promote(r, content, signers, opts);
              }));
-  if (record->state == DropState::signed_off) {
+  const bool moved = record->state == DropState::signed_off;
+  if (moved) {
     ECLUSE_CHECK(s.state().commit_stage(
         id,
         DropState::signed_off,
         {"promote", DropState::promoted, outcome_json(out), format_utc(s.clock().now())}));
+    fault_point("promote.committed");
   }
-  if (!out.already) {
+  // Journaled when this run changed the branch or the drop's state (a promotion resumed after
+  // a crash between the branch and the state store is journaled by the run that completes it).
+  if (!out.already || moved) {
     ECLUSE_CHECK(s.record(id, "promote.promoted", outcome_json(out)));
     ECLUSE_CHECK(checkpoint(s, true));
   }
@@ -183,6 +190,18 @@ Result<promote::PromotedRelease> withdraw(const Session& s,
   ECLUSE_CHECK(s.record("", "promote.withdrawn", details));
   ECLUSE_CHECK(checkpoint(s, true));
   return out;
+}
+
+Result<std::optional<repo::Oid>> refresh_channel(const Session& s, const std::string& channel) {
+  ECLUSE_TRY(repository, open_channel(s, channel));
+  ECLUSE_TRY(keys, detail::promotion_keys(s));
+  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
+  ECLUSE_TRY(commit,
+             promote::refresh(repository, keys->signers(), detail::commit_options(s, channel)));
+  if (commit) {
+    ECLUSE_CHECK(s.record("", "promote.refreshed", {{"channel", channel}, {"commit", *commit}}));
+  }
+  return commit;
 }
 
 }  // namespace ecluse::pipeline

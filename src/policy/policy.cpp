@@ -231,6 +231,15 @@ Status parse_field(const std::string& key, const json::Json& value, Policy& p) {
   if (key == "promotion") {
     return parse_gates(value, p);
   }
+  if (key == "reverify") {
+    // "reverify": {"demote": true}: withdraw a release that fails re-verification.
+    if (!value.is_object() || value.size() > 1 || (value.size() == 1 && !value.contains("demote"))
+        || (value.contains("demote") && !value.at("demote").is_boolean())) {
+      return invalid("reverify", "must be {\"demote\": true|false}");
+    }
+    p.reverify_demote = value.value("demote", false);
+    return {};
+  }
   if (key == "always_review") {
     ECLUSE_TRY(names, parse_names(value, key, valid_channel_key));
     p.always_review = std::move(names);

@@ -1,5 +1,6 @@
 // Promotion and withdrawal: new blobs, new TUF metadata, one signed commit (and for a
 // promotion a signed tag), then the branch's compare-and-swap, the commit point.
+#include <ecluse/core/fault.hpp>
 #include <ecluse/core/version.hpp>
 #include <ecluse/crypto/sshsig.hpp>
 #include <ecluse/promote/promote.hpp>
@@ -111,6 +112,7 @@ Result<repo::Oid> commit_tree(const Writer& w,
   const auto& r = w.r;
   const auto& signers = w.signers;
   const auto& opts = w.opts;
+  fault_point("promote.blobs_written");
   ECLUSE_TRY(tree_id, r.write_tree(tree));
   std::vector<repo::Oid> parents;
   if (st.head) {
@@ -119,7 +121,9 @@ Result<repo::Oid> commit_tree(const Writer& w,
   ECLUSE_TRY(
       commit,
       r.create_commit({tree_id, parents, opts.identity, message}, ssh_signer(signers.release)));
+  fault_point("promote.commit_written");
   ECLUSE_CHECK(r.update_branch(std::string(k_branch), st.head, commit, message));
+  fault_point("promote.branch_moved");
   return commit;
 }
 
@@ -132,7 +136,9 @@ Result<repo::Oid> tag_release(const repo::Repository& r,
       tag,
       r.create_tag({name, commit, opts.identity, name + " promoted to " + opts.channel + "\n"},
                    ssh_signer(signers.release)));
+  fault_point("promote.tag_written");
   ECLUSE_CHECK(r.create_tag_ref(name, tag));
+  fault_point("promote.tagged");
   return tag;
 }
 
@@ -246,6 +252,26 @@ Result<PromotedRelease> withdraw(const repo::Repository& r,
                        + "\n\nReason: " + why.value("reason", std::string()) + "\n";
   ECLUSE_TRY(commit, commit_tree({r, signers, opts}, st, tree, message));
   return PromotedRelease{opts.channel, product, version, commit, {}, targets_version(meta), false};
+}
+
+}  // namespace ecluse::promote
+
+namespace ecluse::promote {
+
+Result<std::optional<repo::Oid>> refresh(const repo::Repository& r,
+                                         const Signers& signers,
+                                         const CommitOptions& opts) {
+  ECLUSE_TRY(st, read_state(r, std::string(k_branch)));
+  if (!st.head) {
+    return std::optional<repo::Oid>{};
+  }
+  auto tree = st.tree;
+  ECLUSE_TRY(targets, tuf::current_targets(st.metadata));
+  ECLUSE_TRY(meta, update_metadata({r, signers, opts}, st, std::move(targets), tree));
+  const auto message = "Refresh the TUF metadata of " + opts.channel + " (targets version "
+                       + std::to_string(targets_version(meta)) + ")\n";
+  ECLUSE_TRY(commit, commit_tree({r, signers, opts}, st, tree, message));
+  return std::optional<repo::Oid>{commit};
 }
 
 }  // namespace ecluse::promote

@@ -8,9 +8,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <set>
+#include <thread>
 
 #include "verify_detail.hpp"
 
@@ -36,6 +39,50 @@ Result<std::pair<std::string, std::uint64_t>> file_digest(const std::filesystem:
   }
   ECLUSE_TRY(d, h.finish());
   return std::pair{d.hex(), size};
+}
+
+std::map<repo::Oid, BlobDigest> digest_blobs(const repo::Repository& r,
+                                             std::vector<repo::Oid> ids,
+                                             unsigned threads) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<BlobDigest> out(ids.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (auto i = next.fetch_add(1); i < ids.size(); i = next.fetch_add(1)) {
+      auto h = crypto::Sha256::create();
+      if (!h) {
+        continue;
+      }
+      std::uint64_t size = 0;
+      const auto streamed = r.read_blob_stream(ids[i], [&](std::string_view piece) -> Status {
+        size += piece.size();
+        return h->update(piece);
+      });
+      const auto d =
+          streamed ? h->finish() : Result<crypto::Digest>(tl::unexpected(streamed.error()));
+      if (d) {
+        out[i] = BlobDigest{d->hex(), size, true};
+      }
+    }
+  };
+  const unsigned n =
+      std::max(1U,
+               std::min<unsigned>(threads != 0 ? threads : std::thread::hardware_concurrency(),
+                                  static_cast<unsigned>(ids.size())));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& t : pool) {
+    t.join();
+  }
+  std::map<repo::Oid, BlobDigest> result;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    result.emplace(ids[i], out[i]);
+  }
+  return result;
 }
 
 bool Checker::trusted(const crypto::PublicKey& key) const {
@@ -109,10 +156,10 @@ void check_target(const Checker& c,
     return;
   }
   accounted.insert(path);
-  const auto bytes = c.repo.read_blob(it->second.blob);
-  const auto digest =
-      bytes ? crypto::sha256(*bytes) : Result<crypto::Digest>(tl::unexpected(bytes.error()));
-  if (!bytes || bytes->size() != t.length || !digest || digest->hex() != t.sha256) {
+  const auto found = c.digests.find(it->second.blob);
+  const bool matches = found != c.digests.end() && found->second.ok
+                       && found->second.size == t.length && found->second.sha256 == t.sha256;
+  if (!matches) {
     c.add(reason::k_tuf_target_mismatch,
           "target " + t.path + " differs from targets.json (length or sha256)",
           t.path);
@@ -270,7 +317,7 @@ Result<repo::Oid> tip_of(const repo::Repository& r, const VerifyOptions& opts) {
   return *head;
 }
 
-void check_tree(const Checker& c, const repo::Tree& tree, const Result<tuf::Verified>& verified) {
+void check_tree(Checker& c, const repo::Tree& tree, const Result<tuf::Verified>& verified) {
   if (!verified) {
     c.add(Reason{verified.error().reason, Errc::rejected, ""},
           verified.error().message,
@@ -283,6 +330,17 @@ void check_tree(const Checker& c, const repo::Tree& tree, const Result<tuf::Veri
   c.report.targets_version = verified->targets_version;
   std::set<std::string> accounted;
   std::set<std::string> releases;
+  std::vector<repo::Oid> blobs;
+  for (const auto& t : verified->targets) {
+    const auto it = tree.find("targets/" + t.path);
+    if (in_release(t, c.opts.release) && it != tree.end()) {
+      blobs.push_back(it->second.blob);
+    }
+  }
+  c.digests = detail::digest_blobs(c.repo, std::move(blobs), c.opts.threads);
+  for (const auto& [oid, d] : c.digests) {
+    c.report.bytes_hashed += d.size;
+  }
   for (const auto& t : verified->targets) {
     if (in_release(t, c.opts.release)) {
       check_target(c, tree, t, accounted);
@@ -319,6 +377,7 @@ json::Json ChannelReport::to_json() const {
           {"attestations", attestations},
           {"commits", commits},
           {"tags", tags},
+          {"bytes_hashed", bytes_hashed},
           {"releases", releases},
           {"problems", problems_json}};
 }

@@ -8,17 +8,31 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace ecluse::promote::detail {
 
+// A blob's SHA-256 and length as streamed from the repository (ok false: unreadable).
+struct BlobDigest {
+  std::string sha256;
+  std::uint64_t size = 0;
+  bool ok = false;
+};
+
+// The digests of blobs, streamed on `threads` threads (0: one per core), largest work first.
+std::map<repo::Oid, BlobDigest> digest_blobs(const repo::Repository& r,
+                                             std::vector<repo::Oid> ids,
+                                             unsigned threads);
+
 struct Checker {
   const repo::Repository& repo;
   const VerifyOptions& opts;
   ChannelReport& report;
-  std::vector<crypto::PublicKey> keys;  // may sign commits, tags and attestations
+  std::vector<crypto::PublicKey> keys;        // may sign commits, tags and attestations
+  std::map<repo::Oid, BlobDigest> digests{};  // of the targets' blobs, computed up front
 
   void add(const Reason& r, std::string message, std::string item) const {
     report.problems.push_back({std::string(r.code), std::move(message), std::move(item)});

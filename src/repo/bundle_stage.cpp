@@ -304,7 +304,7 @@ Result<std::unique_ptr<Repository::StagedBundle>> Repository::stage_bundle(
   ECLUSE_TRY(pack, index_pack(s, bundle, fd.get(), first, dir.path()));
   auto staged = std::make_unique<Staged>(std::move(header), std::move(dir), pack, s);
   ECLUSE_TRY(view_state, open_state(s.git_dir, s.opts, staged->idx()));
-  auto impl = std::make_unique<Impl>(Impl{std::move(view_state)});
+  auto impl = std::make_unique<Impl>(std::move(view_state));
   auto* state = &impl->s;
   staged->set_view(std::make_unique<Repository>(Repository(std::move(impl))), state);
   ECLUSE_CHECK(check_refs(*state, bundle, staged->refs()));

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -60,7 +61,10 @@ struct RepoState {
 };
 
 struct Repository::Impl {
+  explicit Impl(RepoState st) : s(std::move(st)) {}
+
   RepoState s;
+  std::mutex libgit2;  // read_blob_stream's packed-object path may run on several threads
 };
 
 // Initialises libgit2 once per process, isolated from every git configuration.

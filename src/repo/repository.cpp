@@ -203,12 +203,12 @@ Result<Repository> Repository::create(const stdfs::path& dir, const Options& opt
   if (!s->work_tree.empty()) {
     return fail(reason::k_repo_io, "repository '" + dir.string() + "' is not bare");
   }
-  return Repository(std::make_unique<Impl>(Impl{std::move(*s)}));
+  return Repository(std::make_unique<Impl>(std::move(*s)));
 }
 
 Result<Repository> Repository::open(const stdfs::path& dir, const Options& opts) {
   ECLUSE_TRY(s, open_state(dir, opts));
-  return Repository(std::make_unique<Impl>(Impl{std::move(s)}));
+  return Repository(std::make_unique<Impl>(std::move(s)));
 }
 
 const stdfs::path& Repository::path() const {

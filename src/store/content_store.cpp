@@ -1,6 +1,7 @@
 // The content-addressed store. Invariant: a file at sha256/ab/cdef… holds exactly the bytes
 // whose SHA-256 is abcdef…; it is created by link(2) from a fully written temporary file
 // made durable (syncfs) before the link, so it is never seen half-written and never rewritten.
+#include <ecluse/core/fault.hpp>
 #include <ecluse/store/content_store.hpp>
 
 #include <fcntl.h>
@@ -178,6 +179,7 @@ Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {
   if (!tmp_dir.valid() || ::syncfs(tmp_dir.get()) != 0) {
     return io_error("cannot sync", m_tmp);
   }
+  fault_point("store.synced");
   std::set<stdfs::path> touched;
   for (auto& obj : staged) {
     const auto final_path = object_path(obj.digest());
@@ -193,6 +195,7 @@ Status ContentStore::commit_all(std::vector<StagedObject>& staged) const {
     }
     touched.insert(dir);
   }
+  fault_point("store.linked");
   for (const auto& dir : touched) {
     ECLUSE_CHECK(fs::fsync_dir(dir, reason::k_store_io));
   }

@@ -1,6 +1,7 @@
 // The hash-chained audit journal. Invariant: line N's "prev" is the SHA-256 of line N-1's exact
 // bytes and its "seq" is N; HEAD names the last line; lines are written by one
 // serialiser that escapes every control and non-ASCII character, so one entry is one line.
+#include <ecluse/core/fault.hpp>
 #include <ecluse/core/fs.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/store/journal.hpp>
@@ -167,6 +168,7 @@ Status Journal::append_locked(int fd,
   if (::fdatasync(fd) != 0) {
     return io("cannot sync", path);
   }
+  fault_point("journal.appended");
   ECLUSE_TRY(hash, line_hash(line));
   const json::Json head{{"seq", prev.seq + 1}, {"sha256", hash}};
   return fs::write_file_atomic(m_dir / "HEAD", json::dump_line(head) + "\n", reason::k_journal_io);

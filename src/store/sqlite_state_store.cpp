@@ -14,7 +14,7 @@ using sqlite::Stmt;
 
 // Schema migrations: index i brings the schema from version i to i + 1. Never edit a
 // released entry; append a new one.
-constexpr std::array<std::string_view, 4> k_migrations{
+constexpr std::array<std::string_view, 5> k_migrations{
     R"sql(
 CREATE TABLE drops(
   id TEXT PRIMARY KEY,
@@ -48,6 +48,11 @@ CREATE TABLE reviews(
     R"sql(
 ALTER TABLE reviews ADD COLUMN key_id TEXT;
 ALTER TABLE reviews ADD COLUMN envelope TEXT;
+)sql",
+    R"sql(
+CREATE TABLE leases(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE channel_heads(
+  channel TEXT PRIMARY KEY, head TEXT NOT NULL, recorded_at TEXT NOT NULL);
 )sql",
 };
 
@@ -366,10 +371,71 @@ class SqliteStateStore final : public StateStore {
     }
   }
 
+  Result<LeaseClaim> claim_lease(const Lease& wanted, std::int64_t now) override {
+    ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    ECLUSE_TRY(held, lease_of(wanted.name));
+    if (held && held->owner != wanted.owner && held->expires_at > now) {
+      return LeaseClaim{false, std::move(*held)};
+    }
+    ECLUSE_TRY(up,
+               Stmt::prepare(db(),
+                             "INSERT INTO leases VALUES(?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                             "owner=excluded.owner, expires_at=excluded.expires_at"));
+    ECLUSE_CHECK(up.bind(1, wanted.name).bind(2, wanted.owner).bind(3, wanted.expires_at).run());
+    ECLUSE_CHECK(tx.commit());
+    return LeaseClaim{true, wanted};
+  }
+
+  Status release_lease(const std::string& name, const std::string& owner) override {
+    ECLUSE_TRY(del, Stmt::prepare(db(), "DELETE FROM leases WHERE name=? AND owner=?"));
+    return del.bind(1, name).bind(2, owner).run();
+  }
+
+  Result<std::vector<Lease>> leases() override {
+    ECLUSE_TRY(s, Stmt::prepare(db(), "SELECT name, owner, expires_at FROM leases ORDER BY name"));
+    std::vector<Lease> out;
+    for (;;) {
+      ECLUSE_TRY(row, s.step());
+      if (!row) {
+        return out;
+      }
+      out.push_back(Lease{s.text(0), s.text(1), s.integer(2)});
+    }
+  }
+
+  Status remember_head(const RememberedHead& head) override {
+    ECLUSE_TRY(up,
+               Stmt::prepare(db(),
+                             "INSERT INTO channel_heads VALUES(?,?,?) ON CONFLICT(channel) DO "
+                             "UPDATE SET head=excluded.head, recorded_at=excluded.recorded_at"));
+    return up.bind(1, head.channel).bind(2, head.head).bind(3, head.recorded_at).run();
+  }
+
+  Result<std::optional<RememberedHead>> remembered_head(const std::string& channel) override {
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(), "SELECT head, recorded_at FROM channel_heads WHERE channel=?"));
+    s.bind(1, channel);
+    ECLUSE_TRY(row, s.step());
+    if (!row) {
+      return std::optional<RememberedHead>{};
+    }
+    return std::optional<RememberedHead>{RememberedHead{channel, s.text(0), s.text(1)}};
+  }
+
   [[nodiscard]] int schema_version() const override { return m_version; }
 
  private:
   sqlite3* db() { return m_db.get(); }
+
+  Result<std::optional<Lease>> lease_of(const std::string& name) {
+    ECLUSE_TRY(s, Stmt::prepare(db(), "SELECT owner, expires_at FROM leases WHERE name=?"));
+    s.bind(1, name);
+    ECLUSE_TRY(row, s.step());
+    if (!row) {
+      return std::optional<Lease>{};
+    }
+    return std::optional<Lease>{Lease{name, s.text(0), s.integer(1)}};
+  }
 
   Status expect_held(const std::string& id) {
     ECLUSE_TRY(drop, get_drop(id));

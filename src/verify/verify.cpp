@@ -108,4 +108,17 @@ std::vector<store::Finding> findings_of(const json::Json& evidence) {
   return out;
 }
 
+Status recheck_signature(const Context& ctx, const intake::StagedDrop& staged) {
+  const auto& vendor = staged.identity().vendor;
+  ECLUSE_TRY(trust, trust::TrustStore(ctx.ws).load(vendor));
+  if (!trust) {
+    return fail(reason::k_verify_unknown_vendor,
+                "no trust is pinned for vendor '" + vendor + "' any more",
+                vendor);
+  }
+  ECLUSE_TRY(report, check_signature(ctx, staged, *trust));
+  (void)report;
+  return {};
+}
+
 }  // namespace ecluse::verify

@@ -150,6 +150,13 @@ json::Json Config::to_json() const {
           {"targets", promotion.targets_expiry_days},
           {"snapshot", promotion.snapshot_expiry_days},
           {"timestamp", promotion.timestamp_expiry_days}}}}},
+      {"watch",
+       {{"ready", watch.ready},
+        {"quiet_seconds", watch.quiet_seconds},
+        {"jobs", watch.jobs},
+        {"promote_to", watch.promote_to},
+        {"retry_seconds", watch.retry_seconds},
+        {"reverify_every_seconds", watch.reverify_every_seconds}}},
   };
 }
 
@@ -267,6 +274,37 @@ Status read_promotion(const json::Json& j, Promotion& p) {
   return {};
 }
 
+Status read_watch(const json::Json& j, Watch& w) {
+  ECLUSE_CHECK(check_keys(
+      j,
+      "watch",
+      {"ready", "quiet_seconds", "jobs", "promote_to", "retry_seconds", "reverify_every_seconds"}));
+  if (j.contains("ready")) {
+    if (j.at("ready") != "marker" && j.at("ready") != "quiet") {
+      return bad("watch.ready", "must be \"marker\" or \"quiet\"");
+    }
+    w.ready = j.at("ready").get<std::string>();
+  }
+  if (j.contains("promote_to")) {
+    if (!j.at("promote_to").is_string()) {
+      return bad("watch.promote_to", "must be a channel name, or \"\" for none");
+    }
+    w.promote_to = j.at("promote_to").get<std::string>();
+  }
+  ECLUSE_CHECK(read_u64(j, "watch", "quiet_seconds", w.quiet_seconds));
+  ECLUSE_CHECK(read_u64(j, "watch", "retry_seconds", w.retry_seconds));
+  for (auto [key, out] : {std::pair{"jobs", &w.jobs},
+                          std::pair{"reverify_every_seconds", &w.reverify_every_seconds}}) {
+    if (j.contains(key)) {
+      if (!j.at(key).is_number_unsigned()) {
+        return bad(std::string("watch.") + key, "must be a whole number (0: the default)");
+      }
+      *out = j.at(key).get<std::uint64_t>();
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Config> Config::from_json(const json::Json& j) {
@@ -280,7 +318,8 @@ Result<Config> Config::from_json(const json::Json& j) {
                            "unpack",
                            "state",
                            "signature_policy",
-                           "promotion"}));
+                           "promotion",
+                           "watch"}));
   if (!j.contains("schema") || j.at("schema") != k_schema) {
     return bad("schema", "must be \"" + std::string(k_schema) + "\"");
   }
@@ -304,6 +343,9 @@ Result<Config> Config::from_json(const json::Json& j) {
   }
   if (j.contains("promotion")) {
     ECLUSE_CHECK(read_promotion(j.at("promotion"), c.promotion));
+  }
+  if (j.contains("watch")) {
+    ECLUSE_CHECK(read_watch(j.at("watch"), c.watch));
   }
   return c;
 }

@@ -248,6 +248,16 @@ inline constexpr Reason k_promote_gate_source{"promote.gate_source", Errc::faile
 inline constexpr Reason k_promote_evidence{"promote.evidence_invalid", Errc::rejected, "the release's evidence no longer verifies (an artifact, signature or attestation changed, or its keys are revoked)"};
 inline constexpr Reason k_transfer_bad_index{"transfer.bad_index", Errc::rejected, "an export's index is missing, malformed, or not signed by a release key of the trusted root"};
 inline constexpr Reason k_transfer_mismatch{"transfer.mismatch", Errc::rejected, "an export's bundle or metadata differs from what its signed index names"};
+// Triggers: the watcher, leases, graceful stops and scheduled re-verification.
+inline constexpr Reason k_pipeline_interrupted{"pipeline.interrupted", Errc::unavailable, "a stop was asked for (SIGTERM or SIGINT): the drop resumes from its last committed stage on the next run"};
+inline constexpr Reason k_state_lease_held{"state.lease_held", Errc::unavailable, "another process holds the lease on this drop or run (it is being processed)"};
+inline constexpr Reason k_state_lease_lost{"state.lease_lost", Errc::unavailable, "this process's lease expired and another process took it over: it stopped at its last commit point"};
+inline constexpr Reason k_watch_failed{"watch.failed", Errc::unavailable, "the watcher cannot watch staging/incoming/ or start a worker"};
+inline constexpr Reason k_reverify_history_rewritten{"reverify.history_rewritten", Errc::corrupt, "a channel's branch no longer descends from the head remembered at the last re-verification (history rewritten or rolled back)"};
+inline constexpr Reason k_reverify_key_revoked{"reverify.key_revoked", Errc::corrupt, "a promoted release is signed by a key the operator's key list now revokes or no longer lists"};
+inline constexpr Reason k_reverify_cms_invalid{"reverify.cms_invalid", Errc::corrupt, "an artifact's operator CMS signature no longer verifies against the operator CA (signature, chain or certificate expiry)"};
+inline constexpr Reason k_reverify_vendor_untrusted{"reverify.vendor_untrusted", Errc::corrupt, "the vendor's signature of a promoted release no longer verifies against the vendor trust store (certificate revoked or expired, root removed)"};
+inline constexpr Reason k_reverify_refresh_failed{"reverify.refresh_failed", Errc::unavailable, "the TUF timestamp and snapshot could not be re-signed before they expire"};
 // Internal.
 inline constexpr Reason k_internal{"internal.error", Errc::internal, "an unexpected internal failure (a bug: please report it)"};
 inline constexpr Reason k_internal_crypto{"internal.crypto", Errc::internal, "OpenSSL failed unexpectedly (allocation, a missing algorithm provider)"};

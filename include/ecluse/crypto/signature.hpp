@@ -69,6 +69,14 @@ Result<CmsReport> verify_cms(std::string_view signature,
                              const AlgorithmPolicy& policy,
                              TimePoint at);
 
+// The same for content known only by its SHA-256 (hex): the signed messageDigest attribute
+// must equal it (a signature without signed attributes, or over another digest, is refused).
+Result<CmsReport> verify_cms_digest(std::string_view signature,
+                                    const std::string& content_sha256_hex,
+                                    const Anchors& anchors,
+                                    const AlgorithmPolicy& policy,
+                                    TimePoint at);
+
 struct RawReport {
   KeyInfo key;
   std::string key_id;

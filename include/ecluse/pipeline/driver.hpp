@@ -58,10 +58,16 @@ struct IngestOutcome {
   // intake.replay when drop.json is byte-identical to a drop already processed and this run
   // had nothing left to do for it (drop is then that earlier drop's record).
   std::optional<Error> replay;
+  // IngestOptions::skip_finished found the drop finished from the same directory: nothing ran
+  // and nothing was journaled.
+  bool skipped = false;
 };
 
 struct IngestOptions {
   std::string baseline;  // diff against this drop (id or short id) instead of the last accepted
+  // The watcher's rule: a drop already ingested from this same directory and finished
+  // (rejected, held for review, promoted) is skipped silently instead of being a replay.
+  bool skip_finished = false;
 };
 
 // Runs a drop directory through every stage that exists today (intake, verify, unpack, diff,

@@ -39,6 +39,10 @@ Result<promote::PromotedRelease> withdraw(const Session& s,
                                           const std::string& channel,
                                           const std::string& why);
 
+// Re-signs a channel's TUF metadata in a new signed commit (promote::refresh) under the
+// channel's lock, journaled as promote.refreshed; nullopt for an empty channel.
+Result<std::optional<repo::Oid>> refresh_channel(const Session& s, const std::string& channel);
+
 // repos/CHANNEL.git (created when absent); promote.unknown_channel for a channel ecluse.json
 // does not name.
 Result<repo::Repository> open_channel(const Session& s, const std::string& channel);

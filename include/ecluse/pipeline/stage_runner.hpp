@@ -28,6 +28,10 @@ struct StageRun {
 // Is this error the drop's fault (a rejection) rather than a failure to evaluate it?
 bool is_rejection(const Error& e);
 
+// pipeline.interrupted when a stop was asked for (SIGTERM, SIGINT, a lost lease): no stage
+// starts after that, so the drop resumes from its last committed stage on the next run.
+Status check_not_interrupted(const std::string& stage, const std::string& id);
+
 // Commits a stage's success or the drop's rejection, and journals it.
 Status commit_run(const Session& s,
                   const std::string& id,
@@ -57,6 +61,7 @@ Result<std::optional<Out>> run_stage(const Session& s,
                     + spec.name + " needs " + std::string(to_string(spec.from)),
                 id);
   }
+  ECLUSE_CHECK(check_not_interrupted(spec.name, id));
   StageRun<Out> result = run();
   if (!result.out && !is_rejection(result.out.error())) {
     return fail(result.out.error());

@@ -44,6 +44,7 @@ struct Policy {
   std::vector<std::string> always_review;          // channels whose every drop is held
   std::vector<std::string> endpoint_allow;         // domains (and below) and IP literals
   std::map<std::string, Gate> gates;               // target channel → its promotion gate
+  bool reverify_demote = false;                    // withdraw a release that fails re-verification
 
   // The action for a finding code.
   [[nodiscard]] Action action_for(const std::string& code) const;

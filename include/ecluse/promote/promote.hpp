@@ -143,4 +143,12 @@ Result<PromotedRelease> withdraw(const repo::Repository& r,
                                  const Signers& signers,
                                  const CommitOptions& opts);
 
+// Re-signs the channel's metadata in a new signed commit, the tree otherwise unchanged:
+// targets, snapshot and timestamp at version + 1 with fresh expiries, and root N+1 when the
+// key list's roles changed (a rotation or revocation) or the root nears its expiry. Used by
+// reverify before the timestamp or snapshot expires. nullopt for a channel with no commit.
+Result<std::optional<repo::Oid>> refresh(const repo::Repository& r,
+                                         const Signers& signers,
+                                         const CommitOptions& opts);
+
 }  // namespace ecluse::promote

@@ -35,6 +35,7 @@ struct ChannelReport {
   std::size_t attestations = 0;
   std::size_t commits = 0;
   std::size_t tags = 0;
+  std::uint64_t bytes_hashed = 0;     // the targets' distinct blobs
   std::vector<std::string> releases;  // "PRODUCT/VERSION" whose targets were checked
   std::vector<Problem> problems;
 
@@ -51,6 +52,7 @@ struct VerifyOptions {
   std::optional<repo::Oid> tip;  // check this commit instead of the branch's head
   // Check these tags (name → tag object) instead of the repository's refs/tags (an import).
   std::optional<std::map<std::string, repo::Oid>> tags;
+  unsigned threads = 0;  // hashing the targets: 0 for one thread per core
 };
 
 // Checks everything listed above and reports each problem; an error only when the repository

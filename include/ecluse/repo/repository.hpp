@@ -110,6 +110,12 @@ class Repository {
   Result<Oid> write_blob_file(const std::filesystem::path& file) const;
   [[nodiscard]] bool has_object(const Oid& id) const;
   Result<std::string> read_blob(const Oid& id) const;
+  // Streams a blob's content to sink in pieces (a loose object is inflated as it is read, never
+  // held whole; a packed one is read whole through libgit2). May be called from several
+  // threads at once. repo.not_found, repo.io_error (a damaged object file), or sink's error.
+  Status read_blob_stream(const Oid& id, const std::function<Status(std::string_view)>& sink) const;
+  // Is `descendant` the commit `ancestor` or one reachable from it by parents?
+  Result<bool> descends_from(const Oid& descendant, const Oid& ancestor) const;
   // Builds (and writes) the nested trees of a flat listing, checking every path.
   Result<Oid> write_tree(const Tree& tree) const;
   // The flat listing of a commit's tree (only blobs; a submodule or symlink entry is

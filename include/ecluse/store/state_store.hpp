@@ -87,6 +87,28 @@ struct Review {
   std::string envelope;  // the signed approval (DSSE envelope), empty when unsigned
 };
 
+// A lease on a named piece of work ("drop:ID", "reverify"): who holds it and until when
+// (seconds since the epoch). A lease that expired (its holder died) can be taken by anyone.
+struct Lease {
+  std::string name;
+  std::string owner;
+  std::int64_t expires_at = 0;
+};
+
+// What claim_lease() decided: granted (the caller holds `lease` now) or refused (`lease` is the
+// holder's).
+struct LeaseClaim {
+  bool granted = false;
+  Lease lease;
+};
+
+// A channel repository's branch head as reverify last saw it (history may only move forward).
+struct RememberedHead {
+  std::string channel;
+  std::string head;
+  std::string recorded_at;
+};
+
 class StateStore {
  public:
   StateStore() = default;
@@ -157,6 +179,17 @@ class StateStore {
                                const StageRecord& result) = 0;
   // Every review of a drop, oldest first.
   virtual Result<std::vector<Review>> reviews(const std::string& id) = 0;
+
+  // Takes (or renews) the lease wanted.name for wanted.owner until wanted.expires_at, in one
+  // transaction, when it is free, expired at `now`, or held by the same owner already.
+  virtual Result<LeaseClaim> claim_lease(const Lease& wanted, std::int64_t now) = 0;
+  // Gives a lease up (nothing happens when another owner holds it).
+  virtual Status release_lease(const std::string& name, const std::string& owner) = 0;
+  // Every lease on record (expired ones included), by name.
+  virtual Result<std::vector<Lease>> leases() = 0;
+
+  virtual Status remember_head(const RememberedHead& head) = 0;
+  virtual Result<std::optional<RememberedHead>> remembered_head(const std::string& channel) = 0;
 
   [[nodiscard]] virtual int schema_version() const = 0;
 };

@@ -57,4 +57,9 @@ VerifiedDrop reload(intake::StagedDrop staged, json::Json evidence);
 // (verify.crl_gap) and the use of a downgrade allowance (verify.downgrade_used).
 std::vector<store::Finding> findings_of(const json::Json& evidence);
 
+// The vendor's signature of an accepted drop checked again, against the trust store as it is
+// now (scheduled re-verification: a certificate revoked or expired since, a root removed).
+// The verify.* or signature.* error of the first failure.
+Status recheck_signature(const Context& ctx, const intake::StagedDrop& staged);
+
 }  // namespace ecluse::verify

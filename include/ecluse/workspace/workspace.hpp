@@ -51,6 +51,16 @@ struct Promotion {
   std::uint64_t timestamp_expiry_days = 1;
 };
 
+// How `ecluse watch` runs (ecluse.json "watch"); its command-line options override these.
+struct Watch {
+  std::string ready = "marker";              // "marker" (a READY file) or "quiet" (no change)
+  std::uint64_t quiet_seconds = 30;          // for "quiet"
+  std::uint64_t jobs = 0;                    // drops at once; 0: the number of cores
+  std::string promote_to = "preprod";        // signed drops go into this channel; "": none
+  std::uint64_t retry_seconds = 15;          // a drop another process holds: looked at again after
+  std::uint64_t reverify_every_seconds = 0;  // 0: no scheduled re-verification
+};
+
 struct Config {
   std::vector<std::string> channels{"preprod", "prod"};
   std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
@@ -59,6 +69,7 @@ struct Config {
   std::uint32_t busy_timeout_ms = 10000;     // how long to wait for a locked state.db
   crypto::AlgorithmPolicy signature_policy;  // what a vendor signature may use
   Promotion promotion;
+  Watch watch;
 
   // The full configuration as written to ecluse.json (every key with its value).
   [[nodiscard]] json::Json to_json() const;

@@ -49,7 +49,7 @@ TEST_CASE("store::StateStore creates a drop with its first stage result and find
   const auto stages = f.st->stage_results("abcdef0123").value();
   REQUIRE(stages.size() == 1);
   CHECK(stages[0].evidence["stage"] == "intake");
-  CHECK(f.st->schema_version() == 4);
+  CHECK(f.st->schema_version() == 5);
 }
 
 TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {
@@ -216,4 +216,42 @@ TEST_CASE(
               .reason
           == "review.not_held");
   }
+}
+
+TEST_CASE(
+    "store::StateStore grants a lease to one owner at a time, and takes over an expired one") {
+  Fixture f;
+  auto other = ecluse::store::open_sqlite(f.dir / "state.db", 1000).value();
+  using ecluse::store::Lease;
+  const auto a = f.st->claim_lease(Lease{"drop:d1", "a", 160}, 100).value();
+  CHECK(a.granted);
+  const auto b = other->claim_lease(Lease{"drop:d1", "b", 170}, 110).value();
+  CHECK_FALSE(b.granted);
+  CHECK(b.lease.owner == "a");
+  CHECK(b.lease.expires_at == 160);
+  // The holder renews; another name is independent.
+  CHECK(f.st->claim_lease(Lease{"drop:d1", "a", 220}, 150).value().granted);
+  CHECK(other->claim_lease(Lease{"drop:d2", "b", 220}, 150).value().granted);
+  // Past its expiry (the holder died), anyone takes it.
+  CHECK_FALSE(other->claim_lease(Lease{"drop:d1", "b", 300}, 219).value().granted);
+  CHECK(other->claim_lease(Lease{"drop:d1", "b", 300}, 220).value().granted);
+  // Only the holder releases it.
+  REQUIRE(f.st->release_lease("drop:d1", "a").has_value());
+  CHECK(f.st->leases().value().size() == 2);
+  REQUIRE(other->release_lease("drop:d1", "b").has_value());
+  const auto left = f.st->leases().value();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].name == "drop:d2");
+}
+
+TEST_CASE("store::StateStore remembers one head per channel") {
+  Fixture f;
+  CHECK_FALSE(f.st->remembered_head("prod").value().has_value());
+  REQUIRE(f.st->remember_head({"prod", "aaaa", "2026-12-01T00:00:00Z"}).has_value());
+  REQUIRE(f.st->remember_head({"prod", "bbbb", "2026-12-02T00:00:00Z"}).has_value());
+  REQUIRE(f.st->remember_head({"preprod", "cccc", "2026-12-02T00:00:00Z"}).has_value());
+  const auto got = f.st->remembered_head("prod").value();
+  REQUIRE(got.has_value());
+  CHECK(got->head == "bbbb");
+  CHECK(got->recorded_at == "2026-12-02T00:00:00Z");
 }
