@@ -119,13 +119,25 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
     if (::isatty(STDERR_FILENO) != 0) {
       (void)std::fputs("\r\033[K", stderr);
     }
+    if (!outcome && outcome.error().reason == reason::k_state_lease_held.code && dirs.size() > 1) {
+      // Another process is working on this drop: not ours to wait for; go on with the rest.
+      rc = std::max(rc, exit_code_of(outcome.error()));
+      results.push_back({{"source", dir.string()},
+                         {"busy", {{"reason", outcome.error().reason},
+                                   {"message", outcome.error().message}}}});
+      if (!o.json) {
+        out("busy  " + printable(dir.string()) + "\n  " + outcome.error().reason + ": "
+            + printable(outcome.error().message) + "\n");
+      }
+      continue;
+    }
     if (!outcome) {
       return report(outcome.error(), o.json);
     }
     std::string promoted_line;
     auto promotion = promote_after(*session, o, outcome->drop, promoted_line);
     if (outcome->drop.state == DropState::rejected || outcome->replay) {
-      rc = k_exit_rejected;
+      rc = std::max(rc, k_exit_rejected);
     }
     auto j = drop_json(outcome->drop);
     j["promotion"] = promotion;

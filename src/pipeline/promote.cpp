@@ -2,6 +2,7 @@
 // channel's repository under the channel's lock, then the state store and the journal.
 #include <ecluse/attest/attest.hpp>
 #include <ecluse/core/fault.hpp>
+#include <ecluse/core/fs.hpp>
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/pipeline/promote.hpp>
 #include <ecluse/pipeline/sign.hpp>
@@ -87,9 +88,10 @@ Result<promote::ReleaseContent> drop_content(const Session& s,
 // Runs a repository change under the channel's lock with the promotion keys.
 template <class Fn>
 Result<promote::PromotedRelease> locked(const Session& s, const std::string& channel, Fn&& fn) {
+  // The lock first: the first promotion into a channel creates its repository.
+  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
   ECLUSE_TRY(repository, open_channel(s, channel));
   ECLUSE_TRY(keys, detail::promotion_keys(s));
-  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
   return fn(repository, keys->signers(), detail::commit_options(s, channel));
 }
 
@@ -136,8 +138,17 @@ Result<repo::Repository> open_channel(const Session& s, const std::string& chann
                 "channel '" + channel + "' is not in ecluse.json's channels",
                 channel);
   }
-  return repo::Repository::create(s.ws().repos_dir() / (channel + ".git"),
-                                  {s.ws().config().promotion.compression});
+  const auto dir = s.ws().repos_dir() / (channel + ".git");
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "HEAD", ec)) {
+    return repo::Repository::create(dir, {s.ws().config().promotion.compression});
+  }
+  // Two processes may promote into a new channel at once: one creates it, the other waits.
+  ECLUSE_CHECK(fs::make_dirs(s.ws().locks_dir(), reason::k_workspace_io));
+  ECLUSE_TRY(lock,
+             fs::lock_exclusive(s.ws().locks_dir() / ("create-" + channel + ".lock"),
+                                reason::k_workspace_io));
+  return repo::Repository::create(dir, {s.ws().config().promotion.compression});
 }
 
 Result<promote::PromotedRelease> promote_drop(const Session& s,
@@ -193,9 +204,9 @@ Result<promote::PromotedRelease> withdraw(const Session& s,
 }
 
 Result<std::optional<repo::Oid>> refresh_channel(const Session& s, const std::string& channel) {
+  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
   ECLUSE_TRY(repository, open_channel(s, channel));
   ECLUSE_TRY(keys, detail::promotion_keys(s));
-  ECLUSE_TRY(lock, detail::lock_channel(s, channel));
   ECLUSE_TRY(commit,
              promote::refresh(repository, keys->signers(), detail::commit_options(s, channel)));
   if (commit) {

@@ -359,6 +359,7 @@ void Watcher::drop_exited(const std::string& dir, const detail::Finished& f) {
       fields["promoted_to"] = string_at(p, "channel");
       if (p.contains("error")) {
         fields["promotion_refused"] = string_at(p.at("error"), "reason");
+        fields["message"] = string_at(p.at("error"), "message");
       }
     }
     const bool skipped = drop.value("skipped", false);

@@ -24,17 +24,17 @@ sign_drop() {
     -signer "$t/demo/vendor/leaf.pem" -inkey "$t/demo/vendor/leaf.key" -out "$1/drop.json.sig"
 }
 
-# random_drop DIR COUNT MIB [VERSION]: COUNT artifacts part1.bin… of MIB MiB each, with a
-# signed drop.json.
+# random_drop DIR COUNT MIB [VERSION [PRODUCT]]: COUNT artifacts part1.bin… of MIB MiB each,
+# with a signed drop.json (product "big" by default).
 random_drop() {
-  local dir=$1 count=$2 size=$(($3 << 20)) version=${4:-1.0} arts="" i
+  local dir=$1 count=$2 size=$(($3 << 20)) version=${4:-1.0} product=${5:-big} arts="" i
   mkdir -p "$dir/payload"
   for i in $(seq 1 "$count"); do
     head -c "$size" /dev/urandom > "$dir/payload/part$i.bin"
     arts="$arts${arts:+,}{\"path\":\"part$i.bin\",\"sha256\":\"$(sha256sum "$dir/payload/part$i.bin" | cut -d' ' -f1)\",\"size\":$size}"
   done
-  printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"big","version":"%s","channel":"prod","released":"2026-01-01T00:00:00Z","artifacts":[%s]}' \
-    "$version" "$arts" > "$dir/drop.json"
+  printf '{"schema":"ecluse.drop/v1","vendor":"acme","product":"%s","version":"%s","channel":"prod","released":"2026-01-01T00:00:00Z","artifacts":[%s]}' \
+    "$product" "$version" "$arts" > "$dir/drop.json"
   sign_drop "$dir"
 }
 
@@ -51,4 +51,16 @@ d["artifacts"].append({"path": name, "sha256": sha, "size": size})
 open(path, "w").write(json.dumps(d, indent=2))
 PY
   sign_drop "$dir"
+}
+
+# allow_all: every "hold" of policy.json becomes "allow" and the thresholds go, so that drops
+# of random bytes pass the verdict and are signed without review.
+allow_all() {
+  python3 - "$ECLUSE_WORKSPACE/policy.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["actions"] = {k: ("allow" if v == "hold" else v) for k, v in p["actions"].items()}
+p.pop("thresholds", None)
+json.dump(p, open(sys.argv[1], "w"), indent=2)
+PY
 }

@@ -2,6 +2,7 @@
 // first, then each key type as CA and as release key, checked by `openssl cms -verify` (the
 // command the operator's customers run) and by ecluse's own verify_cms.
 #include <ecluse/crypto/cms_sign.hpp>
+#include <ecluse/crypto/sha256.hpp>
 #include <ecluse/crypto/signature.hpp>
 
 #include <doctest/doctest.h>
@@ -184,6 +185,20 @@ void check_verify_cms(const Signed& s) {
   flipped.back() = static_cast<char>(flipped.back() ^ 0x01);
   CHECK(reason_of(status_of(ecluse::crypto::verify_cms(s.sig, flipped, anchors, policy, at)))
         == "signature.content_mismatch");
+
+  // By digest (reverify: the artifact was hashed while streamed): the signed messageDigest.
+  const auto digest = ecluse::crypto::sha256(s.content).value().hex();
+  auto by_digest = ecluse::crypto::verify_cms_digest(s.sig, digest, anchors, policy, at);
+  REQUIRE_MESSAGE(by_digest.has_value(), error_text(by_digest));
+  CHECK(by_digest->chain.size() == 2);
+  const auto other = ecluse::crypto::sha256(flipped).value().hex();
+  CHECK(reason_of(status_of(ecluse::crypto::verify_cms_digest(s.sig, other, anchors, policy, at)))
+        == "signature.content_mismatch");
+  // The certificate's lifetime still counts: long after it expired, the signature fails.
+  const auto late = at + std::chrono::hours(24 * 365 * 50);
+  CHECK_FALSE(ecluse::crypto::verify_cms_digest(s.sig, digest, anchors, policy, late).has_value());
+  const ecluse::crypto::Anchors stranger{"operator", {make_ca(KeyType::ecdsa_p256, 2)}, {}, {}};
+  CHECK_FALSE(ecluse::crypto::verify_cms_digest(s.sig, digest, stranger, policy, at).has_value());
 }
 
 void check_round_trip(KeyType ca_type, KeyType release_type) {

@@ -778,3 +778,50 @@ TEST_CASE("promote::verify_channel checks a clone's work tree against its commit
                   problems_of(r));
   }
 }
+
+TEST_CASE("promote::refresh re-signs the metadata in a new commit, the tree otherwise unchanged") {
+  const Channel ch;
+  CHECK_FALSE(must(promote::refresh(ch.repo, ours().signers(), options())).has_value());
+  const auto first = ch.add("1.0.0");
+  const auto root = ch.trusted_root();
+  const auto before = must(ch.repo.read_tree(first.commit));
+  // Two days on, the timestamp (one day) has expired: a consumer refuses the channel.
+  const auto later = k_now + std::chrono::hours(48);
+  CHECK(has_problem(must(ch.verify(root, later)), "tuf.expired"));
+  const auto commit = must(promote::refresh(ch.repo, ours().signers(), options(later)));
+  REQUIRE(commit.has_value());
+  CHECK(ch.head() == *commit);
+  CHECK(must(ch.repo.commit(*commit)).parents == std::vector<repo::Oid>{first.commit});
+  const auto after = must(ch.repo.read_tree(*commit));
+  for (const auto& [path, e] : after) {
+    CAPTURE(path);
+    if (!path.starts_with("metadata/")) {
+      REQUIRE(before.contains(path));
+      CHECK(before.at(path).blob == e.blob);
+    }
+  }
+  for (const auto& [path, e] : before) {
+    CHECK(after.contains(path));  // nothing removed (earlier versions of metadata stay)
+  }
+  CHECK(paths_of(ch.targets()) == paths_of(must(tuf::current_targets(must(
+                                      promote::metadata_of(ch.repo, before))))));
+  const auto report = must(ch.verify(root, later));
+  CHECK_MESSAGE(report.ok(), problems_of(report));
+  CHECK(report.targets_version == first.targets_version + 1);
+  ch.fsck_clean();
+}
+
+TEST_CASE("promote::verify_channel hashes targets on several threads and counts the bytes") {
+  const Channel ch;
+  ch.add("1.0.0");
+  ch.add("1.1.0");
+  const auto root = ch.trusted_root();
+  for (unsigned threads : {1U, 2U, 8U}) {
+    CAPTURE(threads);
+    auto opts = promote::VerifyOptions{root, k_now, std::nullopt, "main", std::nullopt, {}};
+    opts.threads = threads;
+    const auto report = must(promote::verify_channel(ch.repo, opts));
+    CHECK_MESSAGE(report.ok(), problems_of(report));
+    CHECK(report.bytes_hashed > 0);
+  }
+}

@@ -680,3 +680,85 @@ TEST_CASE("repo::Repository::open reads a clone's .git read-only") {
   CHECK(r.write_blob("x").error().reason == "repo.io_error");
   CHECK(r.update_branch("x", std::nullopt, c, "x").error().reason == "repo.io_error");
 }
+
+namespace {
+
+// The content read_blob_stream gives, with the number of pieces.
+std::pair<std::string, std::size_t> streamed(const Repository& r, const Oid& id) {
+  std::string out;
+  std::size_t pieces = 0;
+  must(r.read_blob_stream(id, [&](std::string_view piece) -> ecluse::Status {
+    out.append(piece);
+    ++pieces;
+    return {};
+  }));
+  return {out, pieces};
+}
+
+}  // namespace
+
+TEST_CASE("repo::Repository::read_blob_stream streams loose and packed blobs, refuses damage") {
+  std::string big(3U << 20U, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>((i * 7919U) >> 5U);
+  }
+  for (const int level : {0, 1, 6}) {
+    CAPTURE(level);
+    Fixture f(Options{level});
+    const auto id = must(f.repo.write_blob(big));
+    const auto [bytes, pieces] = streamed(f.repo, id);
+    CHECK(bytes == big);
+    CHECK(pieces > 1);  // never one piece of the whole: streamed
+    const auto empty = must(f.repo.write_blob(""));
+    CHECK(streamed(f.repo, empty).first.empty());
+
+    SUBCASE("a packed blob (git gc) reads the same") {
+      const auto commit = commit_files(f.repo, {{"a", big}}, {}, "one\n");
+      must(f.repo.update_branch("main", std::nullopt, commit, "t"));
+      REQUIRE(f.git("gc --quiet").status == 0);
+      REQUIRE_FALSE(stdfs::exists(f.dir / "repo.git" / "objects" / id.substr(0, 2) / id.substr(2)));
+      CHECK(streamed(f.repo, id).first == big);
+    }
+    SUBCASE("a damaged or truncated object file is repo.io_error naming the object") {
+      const auto file = f.dir / "repo.git" / "objects" / id.substr(0, 2) / id.substr(2);
+      ::chmod(file.c_str(), 0644);
+      auto raw = read_file(file);
+      SUBCASE("a flipped byte") {
+        raw[raw.size() / 2] = static_cast<char>(raw[raw.size() / 2] ^ 0x40);
+      }
+      SUBCASE("truncated") {
+        raw.resize(raw.size() / 2);
+      }
+      write_file(file, raw);
+      const auto r = f.repo.read_blob_stream(id, [](std::string_view) -> ecluse::Status { return {}; });
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().reason == "repo.io_error");
+      CHECK(r.error().item == id);
+    }
+    SUBCASE("a sink's error stops the stream and is returned") {
+      const auto r = f.repo.read_blob_stream(id, [](std::string_view) -> ecluse::Status {
+        return ecluse::fail(ecluse::reason::k_internal, "stop");
+      });
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().message == "stop");
+    }
+  }
+  Fixture f;
+  const auto r = f.repo.read_blob_stream(std::string(40, 'a'), [](std::string_view) -> ecluse::Status { return {}; });
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason == "repo.not_found");
+}
+
+TEST_CASE("repo::Repository::descends_from follows parents only") {
+  Fixture f;
+  const auto a = commit_files(f.repo, {{"a", "1"}}, {}, "a\n");
+  const auto b = commit_files(f.repo, {{"a", "2"}}, {a}, "b\n");
+  const auto c = commit_files(f.repo, {{"a", "3"}}, {b}, "c\n");
+  const auto other = commit_files(f.repo, {{"a", "x"}}, {a}, "other\n");
+  CHECK(must(f.repo.descends_from(c, a)));
+  CHECK(must(f.repo.descends_from(c, c)));
+  CHECK_FALSE(must(f.repo.descends_from(a, c)));  // an older head
+  CHECK_FALSE(must(f.repo.descends_from(c, other)));  // a rewritten branch
+  const auto unknown = f.repo.descends_from(c, std::string(40, 'b'));
+  CHECK((!unknown || !*unknown));  // an ancestor the repository lacks is never an ancestor
+}

@@ -84,6 +84,18 @@ TEST_CASE("workspace::Config::from_json refuses unknown keys and bad values") {
   SUBCASE("promotion: unknown key") {
     config["promotion"]["push"] = true;
   }
+  SUBCASE("watch: an unknown readiness rule") {
+    config["watch"]["ready"] = "whenever";
+  }
+  SUBCASE("watch: jobs not a number") {
+    config["watch"]["jobs"] = "all";
+  }
+  SUBCASE("watch: zero retry") {
+    config["watch"]["retry_seconds"] = 0;
+  }
+  SUBCASE("watch: unknown key") {
+    config["watch"]["poll"] = true;
+  }
   SUBCASE("wrong schema") {
     config["schema"] = "ecluse.config/v9";
   }
@@ -129,4 +141,25 @@ TEST_CASE("workspace::Config reads the signature policy, defaults included") {
   CHECK(p.ec_curves == std::vector<std::string>{"P-384"});
   CHECK(p.digests.size() == 3);
   CHECK(p.ed25519);
+}
+
+TEST_CASE("workspace::Config reads the watch section, defaults included") {
+  ecluse::test::TempDir d;
+  REQUIRE(ecluse::workspace::init(d / "ws").has_value());
+  const auto defaults = Workspace::open(d / "ws").value().config().watch;
+  CHECK(defaults.ready == "marker");
+  CHECK(defaults.jobs == 0);
+  CHECK(defaults.promote_to == "preprod");
+  CHECK(defaults.reverify_every_seconds == 0);
+  auto config = ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
+  config["watch"] = {{"ready", "quiet"}, {"quiet_seconds", 5}, {"jobs", 3}, {"promote_to", ""},
+                     {"reverify_every_seconds", 86400}};
+  ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
+  const auto w = Workspace::open(d / "ws").value().config().watch;
+  CHECK(w.ready == "quiet");
+  CHECK(w.quiet_seconds == 5);
+  CHECK(w.jobs == 3);
+  CHECK(w.promote_to.empty());
+  CHECK(w.retry_seconds == 15);
+  CHECK(w.reverify_every_seconds == 86400);
 }
