@@ -4,11 +4,12 @@
 # promotions and intact stores (tests/integration/crash_watch.sh; ctest runs a reduced subset).
 # Builds nothing.
 # usage: scripts/crash-test.sh [ECLUSE_BINARY]   (default build/dev/ecluse, else build/release/ecluse)
-#   CRASH_POINTS="NAME NAME:N …" runs only those points; CRASH_KEEP=DIR keeps failed workspaces.
+#   CRASH_POINTS="NAME NAME:N …" runs only those points; CRASH_KEEP=DIR keeps failed workspaces;
+#   CRASH_STRICT_JOURNAL=1 fails a point whose crash lost a journal event (else reported as a gap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
 esac
 bin=${1:-}
 if [ -z "$bin" ]; then

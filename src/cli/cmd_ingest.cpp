@@ -21,6 +21,7 @@ struct IngestOptions {
   std::string baseline;
   std::string promote_to;  // promote each drop that ends signed into this channel
   bool skip_finished = false;
+  bool no_wait = false;
 };
 
 std::string mib(std::uint64_t bytes) {
@@ -112,19 +113,20 @@ int run_ingest(const GlobalOptions& g, const IngestOptions& o) {
   int rc = k_exit_ok;
   auto results = json::Json::array();
   for (const auto& dir : dirs) {
-    auto outcome = pipeline::ingest(*session,
-                                    dir,
-                                    progress_line(dir.filename().string()),
-                                    pipeline::IngestOptions{o.baseline, o.skip_finished});
+    auto outcome =
+        pipeline::ingest(*session,
+                         dir,
+                         progress_line(dir.filename().string()),
+                         pipeline::IngestOptions{o.baseline, o.skip_finished, !o.no_wait});
     if (::isatty(STDERR_FILENO) != 0) {
       (void)std::fputs("\r\033[K", stderr);
     }
     if (!outcome && outcome.error().reason == reason::k_state_lease_held.code && dirs.size() > 1) {
       // Another process is working on this drop: not ours to wait for; go on with the rest.
       rc = std::max(rc, exit_code_of(outcome.error()));
-      results.push_back({{"source", dir.string()},
-                         {"busy", {{"reason", outcome.error().reason},
-                                   {"message", outcome.error().message}}}});
+      results.push_back(
+          {{"source", dir.string()},
+           {"busy", {{"reason", outcome.error().reason}, {"message", outcome.error().message}}}});
       if (!o.json) {
         out("busy  " + printable(dir.string()) + "\n  " + outcome.error().reason + ": "
             + printable(outcome.error().message) + "\n");
@@ -177,6 +179,10 @@ void add_ingest(CLI::App& app, const GlobalOptions& g, Action& action) {
                 opts->skip_finished,
                 "do nothing (journal nothing) for a drop already finished from the same "
                 "directory: rejected, held for review or promoted (what the watcher runs)");
+  cmd->add_flag("--no-wait",
+                opts->no_wait,
+                "a drop another process is working on is reported busy (state.lease_held) "
+                "instead of waited for");
   cmd->add_option("--promote-to",
                   opts->promote_to,
                   "promote each drop that ends signed into this channel (as ecluse promote)");

@@ -10,6 +10,8 @@
 #include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
 
+#include <thread>
+
 #include "verdict.hpp"
 
 namespace ecluse::pipeline {
@@ -238,6 +240,21 @@ bool retryable(const store::DropRecord& d) {
          && (d.rejection->stage == "intake" || d.rejection->stage == "verify");
 }
 
+// The drop's lease; while another process holds it, polled every 100 ms when waiting (a stop
+// asked for ends the wait with pipeline.interrupted).
+Result<std::unique_ptr<LeaseHolder>> claim_drop(const Session& s,
+                                                const std::string& id,
+                                                bool wait) {
+  for (;;) {
+    auto lease = LeaseHolder::claim(s, "drop:" + id);
+    if (lease || !wait || lease.error().reason != reason::k_state_lease_held.code) {
+      return lease;
+    }
+    ECLUSE_CHECK(check_not_interrupted("intake", id));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 bool finished_from(const store::DropRecord& d, const std::string& source) {
   return d.source == source
          && (d.state == DropState::rejected || d.state == DropState::held
@@ -286,7 +303,7 @@ Result<IngestOutcome> ingest(const Session& s,
   // One process at a time works on a drop, on this machine or another (a lease in the state
   // store); a process that dies loses it within one TTL.
   const auto who = candidate.who;
-  ECLUSE_TRY(lease, LeaseHolder::claim(s, "drop:" + who.id));
+  ECLUSE_TRY(lease, claim_drop(s, who.id, opts.wait_for_lease));
   auto out = ingest_claimed(s, std::move(candidate), progress, opts);
   if (lease->lost()) {
     return fail(reason::k_state_lease_lost,

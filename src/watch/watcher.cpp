@@ -185,8 +185,13 @@ std::filesystem::path Watcher::output_file() {
 }
 
 Status Watcher::start_drop(const std::string& dir, DropDir& d) {
-  std::vector<std::string> args{
-      "--workspace", m_opts.workspace.string(), "ingest", dir, "--json", "--skip-finished"};
+  std::vector<std::string> args{"--workspace",
+                                m_opts.workspace.string(),
+                                "ingest",
+                                dir,
+                                "--json",
+                                "--skip-finished",
+                                "--no-wait"};
   if (!m_opts.promote_to.empty()) {
     args.insert(args.end(), {"--promote-to", m_opts.promote_to});
   }

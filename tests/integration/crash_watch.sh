@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # A machine crash (the watcher and all its workers killed with SIGKILL, ECLUSE_FAULT_GROUP=1) at
 # named fault points while `ecluse watch --once` runs three drops of one product line through
-# the pipeline and promotes them into preprod; then `watch --once` again, without the fault.
-# After each crash and restart: every drop promoted, nothing promoted twice (one commit, one tag
-# and one promote.promoted per release), git fsck --strict clean, every content-store object
-# hashes to its name, the journal's chain verifies and so does the channel from its root.
+# the pipeline and promotes them into preprod; then `watch --once` again without the fault (up
+# to 3 times while it exits 3). After the restart: (a) every drop promoted; (b) nothing promoted
+# twice: one commit, one tag and one promote.promoted per release; (c) git fsck --strict clean;
+# (d) every content-store object hashes to its name; (e) the journal's chain verifies; (f) so
+# does the channel, from its first root; (g) the journal holds every event a clean run journals
+# for each drop, once (a lost one is reported as a gap, a failure with CRASH_STRICT_JOURNAL=1).
 #
 # CRASH_POINTS selects the points: unset or "" runs a fixed reduced subset (what ctest runs);
 # "all" runs every point a clean run passes (from ECLUSE_FAULT_TRACE), plus journal.appended:N
 # for each further journal append of the first worker; anything else is a list of points
 # (NAME or NAME:N, separated by spaces or commas), e.g. to reproduce one failure.
+# CRASH_KEEP=DIR copies the workspace and outputs of each failed point there.
 # scripts/crash-test.sh runs the full set.
 source "$(dirname "$0")/lib.sh"
 bin=$(realpath "$bin")
@@ -64,8 +67,9 @@ run_watch() {
   echo "$rc"
 }
 
-# check WS LABEL: the assertions on a finished workspace; each failure is printed and counted.
-failures=()
+# check WS OUTDIR LABEL: the assertions on a finished workspace; each failure is printed and
+# counted.
+failures=() gaps=()
 bad() { echo "FAIL [$label] $*"; failures+=("$label: $*"); }
 check() {
   local ws=$1 out=$2; label=$3
@@ -160,6 +164,38 @@ PY
   else
     bad "(f) no metadata/1.root.json on preprod main: $(cat "$out/root.err")"
   fi
+  # (g) the journal tells each drop's whole story: every event a clean run journals for a drop
+  # (intake.received, each stage's .done, sign.signed, …) exactly once, none lost to the crash.
+  # Reported as a gap; a failure only with CRASH_STRICT_JOURNAL=1 (see the header).
+  if [ -s "$t/expected_events" ] && [ -s "$out/log.json" ]; then
+    python3 - "$out/log.json" "$out/status.json" "$t/expected_events" >"$out/story.check" 2>&1 <<'PY' ||
+import json, sys
+entries = json.load(open(sys.argv[1]))["entries"]
+try:
+    drops = json.load(open(sys.argv[2]))["drops"]
+except Exception:
+    drops = []
+expected = open(sys.argv[3]).read().split()
+problems = []
+for d in sorted(drops, key=lambda d: d["version"]):
+    mine = [e["event"] for e in entries if e["drop"] and d["id"].startswith(e["drop"])]
+    lost = [ev for ev in expected if mine.count(ev) == 0]
+    twice = [f"{ev} x{mine.count(ev)}" for ev in expected if mine.count(ev) > 1]
+    if lost:
+        problems.append(f"{d['version']} lacks {' '.join(lost)}")
+    if twice:
+        problems.append(f"{d['version']} has {' '.join(twice)}")
+if problems:
+    print("; ".join(problems))
+    sys.exit(1)
+PY
+      if [ "${CRASH_STRICT_JOURNAL:-0}" = 1 ]; then
+        bad "(g) journal story: $(cat "$out/story.check")"
+      else
+        echo "gap  [$label] (g) journal story: $(cat "$out/story.check")"
+        gaps+=("$label: $(cat "$out/story.check")")
+      fi
+  fi
 }
 
 # Reference run: no fault, the trace of every point passed.
@@ -169,6 +205,19 @@ rc=$(run_watch "$t/ref.out/watch.log" ECLUSE_WORKSPACE="$t/ref" ECLUSE_FAULT_TRA
 [ "$rc" -eq 0 ] || fail "the reference run exited $rc: $(cat "$t/ref.out/watch.log")"
 check "$t/ref" "$t/ref.out" reference
 [ "${#failures[@]}" -eq 0 ] || fail "the reference run (no fault) fails the checks"
+# The events a clean run journals for a drop, each once (for check (g)).
+python3 - "$t/ref.out/log.json" "${#versions[@]}" >"$t/expected_events" <<'PY' || fail "the reference journal: $(cat "$t/expected_events")"
+import json, sys, collections
+per_drop = collections.defaultdict(list)
+for e in json.load(open(sys.argv[1]))["entries"]:
+    if e["drop"]:
+        per_drop[e["drop"]].append(e["event"])
+stories = {tuple(sorted(v)) for v in per_drop.values()}
+if len(per_drop) != int(sys.argv[2]) or len(stories) != 1 or len(set(next(iter(stories)))) != len(next(iter(stories))):
+    print(f"drops journal different or repeated events in a clean run: {dict(per_drop)}")
+    sys.exit(1)
+print(" ".join(next(iter(stories))))
+PY
 mapfile -t found < <(sort -u "$t/trace")
 [ "${#found[@]}" -ge 20 ] ||
   fail "a clean run passes only ${#found[@]} distinct fault points (want at least 20): ${found[*]}"
@@ -192,7 +241,7 @@ done
 passed=() failed=()
 for p in "${points[@]}"; do
   label=$p
-  before=${#failures[@]}
+  before=${#failures[@]} gaps_before=${#gaps[@]}
   point_start=$(now_ms)
   safe=${p//[^A-Za-z0-9._-]/_}
   ws=$t/ws.$safe out=$t/out.$safe
@@ -212,9 +261,11 @@ for p in "${points[@]}"; do
     bad "restart $restarts exited $rc: $(grep -vE 'drop\.(seen|started)' "$out/restart$restarts.log" | tr '\n' '|')"
   check "$ws" "$out" "$p"
   took=$(since "$point_start")
+  note=""
+  [ "${#gaps[@]}" -eq "$gaps_before" ] || note=", journal gap"
   if [ "${#failures[@]}" -eq "$before" ]; then
     passed+=("$p")
-    printf 'ok    %-24s crash exit %s, %d restart(s), %s s\n' "$p" "$crash_rc" "$restarts" "$took"
+    printf 'ok    %-24s crash exit %s, %d restart(s), %s s%s\n' "$p" "$crash_rc" "$restarts" "$took" "$note"
     rm -rf "$ws" "$out"
   else
     failed+=("$p")
@@ -225,6 +276,10 @@ for p in "${points[@]}"; do
 done
 
 printf 'crash points run: %d (%d passed, %d failed) in %s s\n' "${#points[@]}" "${#passed[@]}" "${#failed[@]}" "$(since "$started")"
+if [ "${#gaps[@]}" -gt 0 ]; then
+  echo "journal gaps (check (g), not counted as failures; CRASH_STRICT_JOURNAL=1 makes them so):"
+  printf '  %s\n' "${gaps[@]}"
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "failed points: ${failed[*]}"
   printf '  %s\n' "${failures[@]}"

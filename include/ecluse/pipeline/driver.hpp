@@ -68,6 +68,9 @@ struct IngestOptions {
   // The watcher's rule: a drop already ingested from this same directory and finished
   // (rejected, held for review, promoted) is skipped silently instead of being a replay.
   bool skip_finished = false;
+  // When another process holds the drop's lease: wait for it (the CLI), or fail at once with
+  // state.lease_held (the watcher's workers: the watcher looks again later).
+  bool wait_for_lease = true;
 };
 
 // Runs a drop directory through every stage that exists today (intake, verify, unpack, diff,

@@ -803,8 +803,8 @@ TEST_CASE("promote::refresh re-signs the metadata in a new commit, the tree othe
   for (const auto& [path, e] : before) {
     CHECK(after.contains(path));  // nothing removed (earlier versions of metadata stay)
   }
-  CHECK(paths_of(ch.targets()) == paths_of(must(tuf::current_targets(must(
-                                      promote::metadata_of(ch.repo, before))))));
+  CHECK(paths_of(ch.targets())
+        == paths_of(must(tuf::current_targets(must(promote::metadata_of(ch.repo, before))))));
   const auto report = must(ch.verify(root, later));
   CHECK_MESSAGE(report.ok(), problems_of(report));
   CHECK(report.targets_version == first.targets_version + 1);

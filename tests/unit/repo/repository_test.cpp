@@ -730,7 +730,8 @@ TEST_CASE("repo::Repository::read_blob_stream streams loose and packed blobs, re
         raw.resize(raw.size() / 2);
       }
       write_file(file, raw);
-      const auto r = f.repo.read_blob_stream(id, [](std::string_view) -> ecluse::Status { return {}; });
+      const auto r =
+          f.repo.read_blob_stream(id, [](std::string_view) -> ecluse::Status { return {}; });
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().reason == "repo.io_error");
       CHECK(r.error().item == id);
@@ -744,7 +745,8 @@ TEST_CASE("repo::Repository::read_blob_stream streams loose and packed blobs, re
     }
   }
   Fixture f;
-  const auto r = f.repo.read_blob_stream(std::string(40, 'a'), [](std::string_view) -> ecluse::Status { return {}; });
+  const auto r = f.repo.read_blob_stream(std::string(40, 'a'),
+                                         [](std::string_view) -> ecluse::Status { return {}; });
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().reason == "repo.not_found");
 }
@@ -757,7 +759,7 @@ TEST_CASE("repo::Repository::descends_from follows parents only") {
   const auto other = commit_files(f.repo, {{"a", "x"}}, {a}, "other\n");
   CHECK(must(f.repo.descends_from(c, a)));
   CHECK(must(f.repo.descends_from(c, c)));
-  CHECK_FALSE(must(f.repo.descends_from(a, c)));  // an older head
+  CHECK_FALSE(must(f.repo.descends_from(a, c)));      // an older head
   CHECK_FALSE(must(f.repo.descends_from(c, other)));  // a rewritten branch
   const auto unknown = f.repo.descends_from(c, std::string(40, 'b'));
   CHECK((!unknown || !*unknown));  // an ancestor the repository lacks is never an ancestor

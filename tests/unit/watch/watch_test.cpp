@@ -21,7 +21,8 @@ TEST_CASE("watch::parse_duration takes s, m, h, d or plain seconds, and nothing 
   CHECK(watch::parse_duration("2d") == std::chrono::seconds(172800));
   CHECK(watch::parse_duration("30s") == std::chrono::seconds(30));
   CHECK(watch::parse_duration("3600") == std::chrono::seconds(3600));
-  for (const char* bad : {"", "0", "0h", "h", "-1h", "1.5h", "1w", "24 h", "1h30m", "99999999999d"}) {
+  for (const char* bad :
+       {"", "0", "0h", "h", "-1h", "1.5h", "1w", "24 h", "1h30m", "99999999999d"}) {
     CAPTURE(bad);
     CHECK_FALSE(watch::parse_duration(bad).has_value());
   }
@@ -47,7 +48,8 @@ TEST_CASE("watch: drop directories, READY markers, lines and fingerprints") {
   CHECK(detail::has_marker(in / "a-drop"));
 
   CHECK(detail::line_of(in / "a-drop").empty());
-  write_file(in / "a-drop" / "drop.json", R"({"vendor":"acme","product":"agent","channel":"prod"})");
+  write_file(in / "a-drop" / "drop.json",
+             R"({"vendor":"acme","product":"agent","channel":"prod"})");
   CHECK(detail::line_of(in / "a-drop") == "acme/agent/prod");
   write_file(in / "b-drop" / "drop.json", R"({"vendor":"acme","product":7})");
   CHECK(detail::line_of(in / "b-drop").empty());

@@ -152,7 +152,10 @@ TEST_CASE("workspace::Config reads the watch section, defaults included") {
   CHECK(defaults.promote_to == "preprod");
   CHECK(defaults.reverify_every_seconds == 0);
   auto config = ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
-  config["watch"] = {{"ready", "quiet"}, {"quiet_seconds", 5}, {"jobs", 3}, {"promote_to", ""},
+  config["watch"] = {{"ready", "quiet"},
+                     {"quiet_seconds", 5},
+                     {"jobs", 3},
+                     {"promote_to", ""},
                      {"reverify_every_seconds", 86400}};
   ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
   const auto w = Workspace::open(d / "ws").value().config().watch;
