@@ -2,7 +2,9 @@
 // ecluse withdraw PRODUCT VERSION --channel C --reason TEXT.
 #include <ecluse/core/interrupt.hpp>
 #include <ecluse/core/printable.hpp>
+#include <ecluse/pipeline/lease.hpp>
 #include <ecluse/pipeline/promote.hpp>
+#include <ecluse/pipeline/stage_runner.hpp>
 
 #include "common.hpp"
 
@@ -59,6 +61,15 @@ int run_promote(const GlobalOptions& g, const PromoteOptions& o) {
     auto d = find_drop(*session, o.what.front());
     if (!d) {
       return report(d.error(), o.json);
+    }
+    // The drop's lease (a watcher's worker may be promoting it), then what a crashed
+    // process left unjournaled.
+    auto lease = pipeline::LeaseHolder::claim(*session, "drop:" + d->id, true);
+    if (!lease) {
+      return report(lease.error(), o.json);
+    }
+    if (auto recovered = pipeline::recover_journal(*session, d->id); !recovered) {
+      return report(recovered.error(), o.json);
     }
     done = pipeline::promote_drop(*session, d->id, o.to);
   } else if (o.what.size() == 2 && !o.from.empty()) {

@@ -10,8 +10,6 @@
 #include <ecluse/unpack/unpack.hpp>
 #include <ecluse/verify/verify.hpp>
 
-#include <thread>
-
 #include "verdict.hpp"
 
 namespace ecluse::pipeline {
@@ -48,21 +46,9 @@ std::optional<store::Rejection> intake_rejection(const intake::IntakeResult& in)
 // Journals intake's verdict: intake.received, or intake.rejected with its reason.
 Status journal_intake(const Session& s, const intake::IntakeResult& in) {
   fault_point("intake.committed");
-  if (auto why = intake_rejection(in)) {
-    return s.record(in.who.id,
-                    "intake.rejected",
-                    {{"source", in.who.source},
-                     {"reason", why->reason},
-                     {"message", why->message},
-                     {"item", why->item}});
-  }
-  return s.record(in.who.id,
-                  "intake.received",
-                  {{"source", in.who.source},
-                   {"vendor", in.who.vendor},
-                   {"product", in.who.product},
-                   {"version", in.who.version},
-                   {"channel", in.who.channel}});
+  auto drop = record_of(in.who, in.staged ? DropState::received : DropState::rejected);
+  drop.rejection = intake_rejection(in);
+  return journal_commit(s, in.who.id, commit_events(drop, intake_result(s, in)));
 }
 
 // Intake creates the drop's record: received with its evidence, or rejected with its reason.
@@ -159,11 +145,19 @@ Result<std::optional<unpack::UnpackedDrop>> unpack_stage(const Session& s,
   return out;
 }
 
-// Journals the use of a downgrade allowance by a drop verify just accepted, and stores what
-// the policy will judge of the verification (CRL gaps, the downgrade).
-Status after_verify(const Session& s, const verify::VerifiedDrop& verified) {
+// Journals the use of a downgrade allowance by a drop verify just accepted (ran), and stores
+// what the policy will judge of the verification (CRL gaps, the downgrade): also when verify
+// committed in an earlier run that crashed before storing them (the drop is still verified).
+Status after_verify(const Session& s, const verify::VerifiedDrop& verified, bool ran) {
+  if (!ran) {
+    ECLUSE_TRY(record, s.state().get_drop(verified.id()));
+    if (!record || record->state != DropState::verified) {
+      return {};
+    }
+  }
   const auto version = verified.evidence().value("version", json::Json::object());
-  if (version.contains("downgrade_allowance") && version.at("downgrade_allowance").is_object()) {
+  if (ran && version.contains("downgrade_allowance")
+      && version.at("downgrade_allowance").is_object()) {
     ECLUSE_CHECK(s.record(verified.id(), "verify.downgrade_used", version));
   }
   const auto findings = verify::findings_of(verified.evidence());
@@ -206,9 +200,7 @@ Status run_stages(const Session& s,
   if (!verified) {
     return {};
   }
-  if (ran) {
-    ECLUSE_CHECK(after_verify(s, *verified));
-  }
+  ECLUSE_CHECK(after_verify(s, *verified, ran));
   ECLUSE_TRY(unpacked, unpack_stage(s, *verified, ran));
   if (unpacked) {
     ECLUSE_CHECK(judge(s, *unpacked, opts, ran));
@@ -238,21 +230,6 @@ Result<IngestOutcome> run_after_intake(const Session& s,
 bool retryable(const store::DropRecord& d) {
   return d.state == DropState::rejected && d.rejection
          && (d.rejection->stage == "intake" || d.rejection->stage == "verify");
-}
-
-// The drop's lease; while another process holds it, polled every 100 ms when waiting (a stop
-// asked for ends the wait with pipeline.interrupted).
-Result<std::unique_ptr<LeaseHolder>> claim_drop(const Session& s,
-                                                const std::string& id,
-                                                bool wait) {
-  for (;;) {
-    auto lease = LeaseHolder::claim(s, "drop:" + id);
-    if (lease || !wait || lease.error().reason != reason::k_state_lease_held.code) {
-      return lease;
-    }
-    ECLUSE_CHECK(check_not_interrupted("intake", id));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
 }
 
 bool finished_from(const store::DropRecord& d, const std::string& source) {
@@ -303,7 +280,9 @@ Result<IngestOutcome> ingest(const Session& s,
   // One process at a time works on a drop, on this machine or another (a lease in the state
   // store); a process that dies loses it within one TTL.
   const auto who = candidate.who;
-  ECLUSE_TRY(lease, claim_drop(s, who.id, opts.wait_for_lease));
+  ECLUSE_TRY(lease, LeaseHolder::claim(s, "drop:" + who.id, opts.wait_for_lease));
+  // What a process that crashed between a commit and its journal entry left unjournaled.
+  ECLUSE_CHECK(recover_journal(s, who.id));
   auto out = ingest_claimed(s, std::move(candidate), progress, opts);
   if (lease->lost()) {
     return fail(reason::k_state_lease_lost,

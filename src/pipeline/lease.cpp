@@ -1,5 +1,6 @@
 // Lease claims through the session's store; renewals from a thread with its own connection
 // (a SQLite connection is not shared across threads mid-transaction).
+#include <ecluse/core/fs.hpp>
 #include <ecluse/core/interrupt.hpp>
 #include <ecluse/pipeline/lease.hpp>
 
@@ -46,7 +47,16 @@ bool holder_is_dead(const std::string& owner) {
   if (ec != std::errc() || ptr != digits.data() + digits.size() || pid <= 0) {
     return false;
   }
-  return ::kill(pid, 0) != 0 && errno == ESRCH;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) {
+    return true;
+  }
+  // A killed process not yet reaped by its parent is a zombie: dead too.
+  auto stat = fs::read_file_bounded("/proc/" + std::to_string(pid) + "/stat",
+                                    4096,
+                                    reason::k_workspace_io,
+                                    reason::k_workspace_io);
+  const auto paren = stat ? stat->rfind(')') : std::string::npos;
+  return paren != std::string::npos && stat->size() > paren + 2 && (*stat)[paren + 2] == 'Z';
 }
 
 std::int64_t seconds_of(TimePoint t) {
@@ -114,6 +124,23 @@ Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
   r->store = std::move(store);
   r->thread = std::thread([raw = r.get()] { raw->run(); });
   return std::unique_ptr<LeaseHolder>(new LeaseHolder(std::move(r)));
+}
+
+Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
+                                                        const std::string& name,
+                                                        bool wait) {
+  for (;;) {
+    auto lease = claim(s, name, k_lease_ttl);
+    if (lease || !wait || lease.error().reason != reason::k_state_lease_held.code) {
+      return lease;
+    }
+    if (interrupt::requested()) {
+      return fail(reason::k_pipeline_interrupted,
+                  "stopped while waiting for " + name + " (a stop was asked for)",
+                  name);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 LeaseHolder::LeaseHolder(std::unique_ptr<Renewer> renewer) : m_renewer(std::move(renewer)) {}

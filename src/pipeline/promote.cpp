@@ -180,8 +180,12 @@ Result<promote::PromotedRelease> promote_drop(const Session& s,
   }
   // Journaled when this run changed the branch or the drop's state (a promotion resumed after
   // a crash between the branch and the state store is journaled by the run that completes it).
-  if (!out.already || moved) {
-    ECLUSE_CHECK(s.record(id, "promote.promoted", outcome_json(out)));
+  if (moved) {
+    ECLUSE_CHECK(journal_commit(s, id, {{"promote.promoted", outcome_json(out)}}));
+  } else if (!out.already) {
+    ECLUSE_CHECK(s.record(id, "promote.promoted", outcome_json(out)));  // a second channel
+  }
+  if (moved || !out.already) {
     ECLUSE_CHECK(checkpoint(s, true));
   }
   return out;

@@ -233,11 +233,15 @@ Status parse_field(const std::string& key, const json::Json& value, Policy& p) {
   }
   if (key == "reverify") {
     // "reverify": {"demote": true}: withdraw a release that fails re-verification.
-    if (!value.is_object() || value.size() > 1 || (value.size() == 1 && !value.contains("demote"))
-        || (value.contains("demote") && !value.at("demote").is_boolean())) {
+    if (!value.is_object()) {
       return invalid("reverify", "must be {\"demote\": true|false}");
     }
-    p.reverify_demote = value.value("demote", false);
+    for (const auto& [k, v] : value.items()) {
+      if (k != "demote" || !v.is_boolean()) {
+        return invalid("reverify." + k, "the only field is demote, true or false");
+      }
+      p.reverify_demote = v.get<bool>();
+    }
     return {};
   }
   if (key == "always_review") {

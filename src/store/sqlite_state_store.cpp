@@ -3,6 +3,7 @@
 #include <ecluse/store/state_store.hpp>
 
 #include <array>
+#include <set>
 
 #include "sqlite.hpp"
 
@@ -14,7 +15,7 @@ using sqlite::Stmt;
 
 // Schema migrations: index i brings the schema from version i to i + 1. Never edit a
 // released entry; append a new one.
-constexpr std::array<std::string_view, 5> k_migrations{
+constexpr std::array<std::string_view, 6> k_migrations{
     R"sql(
 CREATE TABLE drops(
   id TEXT PRIMARY KEY,
@@ -53,6 +54,9 @@ ALTER TABLE reviews ADD COLUMN envelope TEXT;
 CREATE TABLE leases(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE channel_heads(
   channel TEXT PRIMARY KEY, head TEXT NOT NULL, recorded_at TEXT NOT NULL);
+)sql",
+    R"sql(
+ALTER TABLE stage_results ADD COLUMN journaled INTEGER NOT NULL DEFAULT 1;
 )sql",
 };
 
@@ -131,7 +135,7 @@ class SqliteStateStore final : public StateStore {
     if (drop.rejection) {
       ECLUSE_CHECK(set_rejection(drop.id, *drop.rejection));
     }
-    ECLUSE_CHECK(append_result(drop.id, result));
+    ECLUSE_CHECK(append_result(drop.id, result, false));
     return tx.commit();
   }
 
@@ -142,7 +146,7 @@ class SqliteStateStore final : public StateStore {
     }
     ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
     ECLUSE_CHECK(move_state(id, from, result.state_after, result.committed_at));
-    ECLUSE_CHECK(append_result(id, result));
+    ECLUSE_CHECK(append_result(id, result, false));
     return tx.commit();
   }
 
@@ -157,7 +161,7 @@ class SqliteStateStore final : public StateStore {
     ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
     ECLUSE_CHECK(move_state(id, from, DropState::rejected, result.committed_at));
     ECLUSE_CHECK(set_rejection(id, why));
-    ECLUSE_CHECK(append_result(id, result));
+    ECLUSE_CHECK(append_result(id, result, false));
     return tx.commit();
   }
 
@@ -182,7 +186,7 @@ class SqliteStateStore final : public StateStore {
     if (why) {
       ECLUSE_CHECK(set_rejection(id, *why));
     }
-    ECLUSE_CHECK(append_result(id, result));
+    ECLUSE_CHECK(append_result(id, result, false));
     return tx.commit();
   }
 
@@ -295,6 +299,14 @@ class SqliteStateStore final : public StateStore {
 
   Status add_findings(const std::string& id, const std::vector<Finding>& list) override {
     ECLUSE_TRY(tx, sqlite::Transaction::begin(db()));
+    std::set<std::string> stages;
+    for (const auto& f : list) {
+      stages.insert(f.stage);
+    }
+    for (const auto& stage : stages) {
+      ECLUSE_TRY(del, Stmt::prepare(db(), "DELETE FROM findings WHERE drop_id=? AND stage=?"));
+      ECLUSE_CHECK(del.bind(1, id).bind(2, stage).run());
+    }
     ECLUSE_TRY(next, next_seq("findings", id));
     for (const auto& f : list) {
       ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO findings VALUES(?,?,?,?,?,?,?)"));
@@ -369,6 +381,34 @@ class SqliteStateStore final : public StateStore {
                            s.text_or_null(4).value_or(""),
                            s.text_or_null(5).value_or("")});
     }
+  }
+
+  Result<std::vector<StageRecord>> unjournaled(const std::string& id) override {
+    ECLUSE_TRY(s,
+               Stmt::prepare(db(),
+                             "SELECT stage, state_after, evidence, committed_at FROM stage_results "
+                             "WHERE drop_id=? AND journaled=0 ORDER BY seq"));
+    s.bind(1, id);
+    std::vector<StageRecord> out;
+    for (;;) {
+      ECLUSE_TRY(row, s.step());
+      if (!row) {
+        return out;
+      }
+      const auto state = parse_drop_state(s.text(1));
+      const auto evidence = json::parse_strict(s.text(2));
+      out.push_back({s.text(0),
+                     state.value_or(DropState::rejected),
+                     evidence.failure == json::ParseFailure::none ? evidence.value : json::Json(),
+                     s.text(3)});
+    }
+  }
+
+  Status mark_journaled(const std::string& id) override {
+    ECLUSE_TRY(upd,
+               Stmt::prepare(
+                   db(), "UPDATE stage_results SET journaled=1 WHERE drop_id=? AND journaled=0"));
+    return upd.bind(1, id).run();
   }
 
   Result<LeaseClaim> claim_lease(const Lease& wanted, std::int64_t now) override {
@@ -500,15 +540,17 @@ class SqliteStateStore final : public StateStore {
     return row ? s.integer(0) : 1;
   }
 
-  Status append_result(const std::string& id, const StageRecord& r) {
+  // journaled false: a stage commit whose journal entry is yet to be written (mark_journaled).
+  Status append_result(const std::string& id, const StageRecord& r, bool journaled = true) {
     ECLUSE_TRY(seq, next_seq("stage_results", id));
-    ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO stage_results VALUES(?,?,?,?,?,?)"));
+    ECLUSE_TRY(ins, Stmt::prepare(db(), "INSERT INTO stage_results VALUES(?,?,?,?,?,?,?)"));
     return ins.bind(1, id)
         .bind(2, seq)
         .bind(3, r.stage)
         .bind(4, to_string(r.state_after))
         .bind(5, json::dump_line(r.evidence))
         .bind(6, r.committed_at)
+        .bind(7, std::int64_t{journaled ? 1 : 0})
         .run();
   }
 

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "drops.hpp"
 #include "log.hpp"
@@ -43,6 +44,7 @@ struct DropDir {
   Steady::time_point changed;
   Steady::time_point retry_at;
   std::chrono::seconds backoff{0};
+  std::string line;  // VENDOR/PRODUCT/CHANNEL of its drop.json when last started (or empty)
 };
 
 struct Running {
@@ -198,7 +200,7 @@ Status Watcher::start_drop(const std::string& dir, DropDir& d) {
   ECLUSE_TRY(w, detail::spawn(m_opts.exe, args, output_file()));
   log_event(m_opts.json_log, "drop.started", {{"dir", dir}, {"worker", w.pid}});
   d.phase = Phase::running;
-  m_running.push_back(Running{std::move(w), dir, detail::line_of(dir)});
+  m_running.push_back(Running{std::move(w), dir, d.line});
   return {};
 }
 
@@ -216,28 +218,33 @@ void Watcher::start_reverify() {
   m_running.push_back(Running{std::move(*w), "", ""});
 }
 
+// Starts ready drops up to the job limit. Drops of one line (VENDOR/PRODUCT/CHANNEL) go one at
+// a time in name order: a later one waits while an earlier one runs, waits to be retried, or
+// is ready, so that versions are judged in order.
 void Watcher::dispatch() {
   if (m_stopping) {
     return;
   }
   const auto now = Steady::now();
+  std::set<std::string> held_lines;
   for (auto& [dir, d] : m_drops) {
-    const auto busy = static_cast<unsigned>(std::count_if(
-        m_running.begin(), m_running.end(), [](const Running& r) { return !r.dir.empty(); }));
-    if (busy >= m_opts.jobs) {
-      return;
-    }
     if (d.phase == Phase::retry && now >= d.retry_at) {
       d.phase = Phase::waiting;
+    }
+    if (d.phase == Phase::running || d.phase == Phase::retry) {
+      held_lines.insert(d.line);
+      continue;
     }
     if (d.phase != Phase::waiting || !ready(dir, d)) {
       continue;
     }
-    const auto line = detail::line_of(dir);
-    if (!line.empty() && std::any_of(m_running.begin(), m_running.end(), [&](const Running& r) {
-          return r.line == line;
-        })) {
-      continue;  // one drop of a line at a time: the next starts when it is done
+    d.line = detail::line_of(dir);
+    const bool held = !d.line.empty() && held_lines.contains(d.line);
+    held_lines.insert(d.line);
+    const auto busy = static_cast<unsigned>(std::count_if(
+        m_running.begin(), m_running.end(), [](const Running& r) { return !r.dir.empty(); }));
+    if (held || busy >= m_opts.jobs) {
+      continue;
     }
     if (auto started = start_drop(dir, d); !started) {
       log_event(

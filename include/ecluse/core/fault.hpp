@@ -4,7 +4,8 @@
 // example between a git ref update and the state-store commit. With ECLUSE_FAULT_TRACE=FILE,
 // every point passed is appended to FILE (one name per line), so a test can enumerate them.
 // With ECLUSE_FAULT_GROUP=1 the whole process group dies (a watcher with its workers: the
-// machine crashing at that moment).
+// machine crashing at that moment). With ECLUSE_FAULT_SLEEP=NAME:MS the process sleeps MS
+// milliseconds at NAME (a signal sent meanwhile arrives at a known moment).
 // Without either variable a point costs one relaxed atomic load.
 #pragma once
 

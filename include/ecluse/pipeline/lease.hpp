@@ -29,6 +29,11 @@ class LeaseHolder {
   static Result<std::unique_ptr<LeaseHolder>> claim(const Session& s,
                                                     const std::string& name,
                                                     std::chrono::seconds ttl = k_lease_ttl);
+  // The same, but while another process holds it, polled every 100 ms when `wait` (a stop
+  // asked for ends the wait: pipeline.interrupted).
+  static Result<std::unique_ptr<LeaseHolder>> claim(const Session& s,
+                                                    const std::string& name,
+                                                    bool wait);
   LeaseHolder(const LeaseHolder&) = delete;
   LeaseHolder& operator=(const LeaseHolder&) = delete;
   LeaseHolder(LeaseHolder&&) = delete;

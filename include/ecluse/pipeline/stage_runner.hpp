@@ -9,6 +9,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ecluse::pipeline {
 
@@ -31,6 +33,22 @@ bool is_rejection(const Error& e);
 // pipeline.interrupted when a stop was asked for (SIGTERM, SIGINT, a lost lease): no stage
 // starts after that, so the drop resumes from its last committed stage on the next run.
 Status check_not_interrupted(const std::string& stage, const std::string& id);
+
+// The journal events of a committed stage result: STAGE.done (sign also sign.signed with the
+// release key and summary) or STAGE.rejected; intake.received or intake.rejected; and
+// promote.promoted. `drop` gives what the result does not hold (source, rejection).
+std::vector<std::pair<std::string, json::Json>> commit_events(const store::DropRecord& drop,
+                                                              const store::StageRecord& result);
+
+// Journals events of a commit of drop id, then clears the drop's journal outbox.
+Status journal_commit(const Session& s,
+                      const std::string& id,
+                      const std::vector<std::pair<std::string, json::Json>>& events);
+
+// Writes the journal entries of drop id's commits that a process committed but did not live
+// to journal (each marked "recovered", with its commit time; one already in the journal is not
+// written again). Call while holding the drop's lease.
+Status recover_journal(const Session& s, const std::string& id);
 
 // Commits a stage's success or the drop's rejection, and journals it.
 Status commit_run(const Session& s,

@@ -155,7 +155,15 @@ class StateStore {
                                                     const std::string& product,
                                                     const std::string& channel) = 0;
   virtual Result<std::vector<StageRecord>> stage_results(const std::string& id) = 0;
+  // The journal outbox: the stage commits (create_drop, commit_stage, reject, retry) whose
+  // journal entry has not been written yet, oldest first: after a crash between a commit and
+  // its journal entry, the next process holding the drop's lease writes it
+  // (pipeline::recover_journal). mark_journaled clears them once written.
+  virtual Result<std::vector<StageRecord>> unjournaled(const std::string& id) = 0;
+  virtual Status mark_journaled(const std::string& id) = 0;
 
+  // Stores a stage's findings, replacing what that stage (each stage the list names) had
+  // recorded for the drop: a stage run again after a crash before its commit records them once.
   virtual Status add_findings(const std::string& id, const std::vector<Finding>& findings) = 0;
   virtual Result<std::vector<Finding>> findings(const std::string& id) = 0;
 

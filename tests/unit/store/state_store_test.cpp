@@ -49,7 +49,7 @@ TEST_CASE("store::StateStore creates a drop with its first stage result and find
   const auto stages = f.st->stage_results("abcdef0123").value();
   REQUIRE(stages.size() == 1);
   CHECK(stages[0].evidence["stage"] == "intake");
-  CHECK(f.st->schema_version() == 5);
+  CHECK(f.st->schema_version() == 6);
 }
 
 TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {
@@ -254,4 +254,23 @@ TEST_CASE("store::StateStore remembers one head per channel") {
   REQUIRE(got.has_value());
   CHECK(got->head == "bbbb");
   CHECK(got->recorded_at == "2026-12-02T00:00:00Z");
+}
+
+TEST_CASE("store::StateStore records a stage's findings once when the stage runs again") {
+  Fixture f;
+  REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
+  const std::vector<ecluse::store::Finding> unpack{
+      {"unpack", "unpack.setuid", "high", "bin/su", ""}};
+  const std::vector<ecluse::store::Finding> diff{
+      {"diff", "diff.new_endpoint", "medium", "bin/app", "https://x.example"},
+      {"diff", "diff.new_executable", "low", "bin/b", ""}};
+  REQUIRE(f.st->add_findings("d", unpack).has_value());
+  REQUIRE(f.st->add_findings("d", diff).has_value());
+  // A crash after the findings were stored but before the stage committed: it runs again.
+  REQUIRE(f.st->add_findings("d", diff).has_value());
+  const auto list = f.st->findings("d").value();
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].stage == "unpack");
+  CHECK(list[1].code == "diff.new_endpoint");
+  CHECK(list[2].code == "diff.new_executable");
 }
