@@ -4,12 +4,16 @@
 #include <ecluse/core/fs.hpp>
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "internal.hpp"
@@ -108,6 +112,109 @@ Result<bool> inflate_chunk(Inflater& inf,
   return false;
 }
 
+// --- stored streams (promotion.compression 0): no zlib, no copy --------------------------
+// A zlib stream made only of stored deflate blocks (what ecluse writes at level 0, and zlib at
+// level 0) holds the object's bytes verbatim: each block is one header byte (BFINAL, BTYPE 00,
+// zero padding), LEN and its complement, then LEN bytes; the Adler-32 follows the last. Such an
+// object is streamed straight from the read buffer. Its Adler-32 is not recomputed: the
+// callers compare the content's SHA-256 with signed metadata, which a damaged object fails;
+// a broken block structure or a length that disagrees with the header is still refused here.
+
+constexpr std::size_t k_block_header = 5;
+constexpr std::size_t k_adler = 4;
+
+std::uint16_t le16(const unsigned char* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8U));  // NOLINT(*-pointer-arithmetic)
+}
+
+// Does the file hold exactly a zlib header, stored blocks up to a final one, and the Adler-32?
+// Walks the block headers with pread (one per 64 KiB block), never the content.
+bool only_stored_blocks(int fd, std::uint64_t file_size) {
+  std::array<unsigned char, k_block_header> h{};
+  if (file_size < 2 + k_block_header + k_adler || ::pread(fd, h.data(), 2, 0) != 2) {
+    return false;
+  }
+  if ((h[0] & 0x0fU) != 8 || ((h[0] << 8U) | h[1]) % 31 != 0 || (h[1] & 0x20U) != 0) {
+    return false;
+  }
+  std::uint64_t off = 2;
+  for (;;) {
+    if (off + k_block_header > file_size
+        || ::pread(fd, h.data(), h.size(), static_cast<off_t>(off))
+               != static_cast<ssize_t>(h.size())) {
+      return false;
+    }
+    const auto len = le16(&h[1]);
+    if ((h[0] & 0xfeU) != 0 || static_cast<std::uint16_t>(~len) != le16(&h[3])) {
+      return false;
+    }
+    off += k_block_header + len;
+    if ((h[0] & 1U) != 0) {
+      return off + k_adler == file_size;
+    }
+  }
+}
+
+// A read-only mapping of a whole file, unmapped on destruction.
+struct Mapping {
+  void* addr = MAP_FAILED;
+  std::size_t size = 0;
+
+  Mapping(int fd, std::size_t n) : size(n) {
+    addr = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (addr != MAP_FAILED) {
+      (void)::madvise(addr, n, MADV_SEQUENTIAL | MADV_WILLNEED);
+    }
+  }
+
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  Mapping(Mapping&&) = delete;
+  Mapping& operator=(Mapping&&) = delete;
+
+  ~Mapping() {
+    if (addr != MAP_FAILED) {
+      ::munmap(addr, size);
+    }
+  }
+};
+
+// Streams the content of an object file only_stored_blocks() accepted, from a mapping of it:
+// the blocks go to the sink where they lie, never copied.
+Status stream_stored(int fd,
+                     std::uint64_t file_size,
+                     const Oid& id,
+                     const std::function<Status(std::string_view)>& sink) {
+  const Mapping map(fd, static_cast<std::size_t>(file_size));
+  if (map.addr == MAP_FAILED) {
+    return fail(reason::k_repo_io, "object " + id + ": cannot map it: " + std::strerror(errno), id);
+  }
+  const std::string_view file(static_cast<const char*>(map.addr), map.size);
+  Header h;
+  std::uint64_t content = 0;
+  std::size_t off = 2;
+  for (;;) {  // only_stored_blocks() checked every header and that they fit in the file
+    const auto* hdr = reinterpret_cast<const unsigned char*>(file.data() + off);  // NOLINT
+    const std::size_t len = le16(hdr + 1);  // NOLINT(*-pointer-arithmetic)
+    ECLUSE_TRY(body, take_header(h, file.substr(off + k_block_header, len), id));
+    content += body.size();
+    if (h.done && content > h.size) {
+      return damaged(id, "more content than its header says");
+    }
+    if (!body.empty()) {
+      ECLUSE_CHECK(sink(body));
+    }
+    off += k_block_header + len;
+    if ((hdr[0] & 1U) != 0) {
+      break;
+    }
+  }
+  if (!h.done || content != h.size) {
+    return damaged(id, "its content is shorter than its header says");
+  }
+  return {};
+}
+
 Status stream_loose(const stdfs::path& file,
                     const Oid& id,
                     const std::function<Status(std::string_view)>& sink) {
@@ -116,6 +223,13 @@ Status stream_loose(const stdfs::path& file,
     return fail(reason::k_repo_io, fs::errno_message("cannot open", file, errno), id);
   }
   (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  struct stat st {};
+
+  if (::fstat(fd.get(), &st) == 0
+      && only_stored_blocks(fd.get(), static_cast<std::uint64_t>(st.st_size))) {
+    return stream_stored(fd.get(), static_cast<std::uint64_t>(st.st_size), id, sink);
+  }
   Inflater inf;
   if (!inf.ok) {
     return fail(reason::k_internal, "zlib inflateInit failed", id);
