@@ -340,3 +340,13 @@ TEST_CASE("policy::parse_policy refuses '*' as a gate's source channel") {
   // "from" is compared with the source channel literally: "*" would block every promotion.
   CHECK(refusal(with("promotion", Json{{"prod", {{"from", "*"}}}})) == "promotion.prod.from");
 }
+
+TEST_CASE("policy::parse_policy reads reverify's demotion rule, and refuses anything else there") {
+  CHECK_FALSE(default_policy().reverify_demote);
+  CHECK(parse_policy(with("reverify", {{"demote", true}})).value().reverify_demote);
+  CHECK_FALSE(parse_policy(with("reverify", {{"demote", false}})).value().reverify_demote);
+  CHECK_FALSE(parse_policy(with("reverify", Json::object())).value().reverify_demote);
+  CHECK(refusal(with("reverify", {{"demote", "yes"}})) == "reverify.demote");
+  CHECK(refusal(with("reverify", {{"withdraw", true}})) == "reverify.withdraw");
+  CHECK(refusal(with("reverify", true)) == "reverify");
+}
