@@ -52,7 +52,7 @@ repo=$ECLUSE_WORKSPACE/repos/preprod.git
 git --git-dir="$repo" fsck --strict >/dev/null 2>&1 || fail "fsck"
 [ "$(git --git-dir="$repo" rev-list --count main)" -eq 6 ] || fail "preprod has $(git --git-dir="$repo" rev-list --count main) commits, not 6"
 [ "$(git --git-dir="$repo" tag -l | wc -l)" -eq 6 ] || fail "not one tag per release"
-sqlite3 "$ECLUSE_WORKSPACE/state.db" 'PRAGMA integrity_check' | grep -qx ok || fail "state.db integrity"
+sqlite3 "$ECLUSE_WORKSPACE/state.db" 'PRAGMA integrity_check' | grep -x ok >/dev/null || fail "state.db integrity"
 [ "$(sqlite3 "$ECLUSE_WORKSPACE/state.db" 'SELECT count(*) FROM leases')" -eq 0 ] || fail "leases left behind"
 echo "busy or already finished: watcher 1 $(grep -Ec "drop.(busy|already_finished)" "$t/w1"), watcher 2 $(grep -Ec "drop.(busy|already_finished)" "$t/w2"), cli $(grep -c "^busy" "$t/cli")"
 echo "concurrent watchers: all checks passed"

@@ -236,7 +236,7 @@ case "${CRASH_POINTS:-}" in
   *) read -ra points <<<"${CRASH_POINTS//,/ }" ;;
 esac
 for p in "${points[@]}"; do
-  printf '%s\n' "${found[@]}" | grep -qxF "${p%%:*}" || fail "point $p is not passed by a clean run"
+  printf '%s\n' "${found[@]}" | grep -xF >/dev/null "${p%%:*}" || fail "point $p is not passed by a clean run"
 done
 
 passed=() failed=()

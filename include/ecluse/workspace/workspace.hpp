@@ -42,7 +42,7 @@ struct UnpackLimits {
 
 // How promotions write the channel repositories (ecluse.json "promotion").
 struct Promotion {
-  int compression = 1;                    // zlib level of loose git objects (0 to 9)
+  int compression = 0;                    // zlib level of loose git objects (0 to 9): stored
   std::string committer_name = "ecluse";  // author and committer of promotion commits
   std::string committer_email = "ecluse@localhost";
   std::uint64_t root_expiry_days = 365;  // TUF metadata lifetimes
