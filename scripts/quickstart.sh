@@ -7,7 +7,8 @@
 # approval, then signed with generated operator keys (in-toto attestations in DSSE envelopes, a
 # SLSA verification summary, a CMS signature per artifact) and verified three ways; then a
 # then promoted into the preprod channel's git repository (signed commit and tag, TUF
-# metadata) and checked by git verify-commit, git verify-tag and ecluse verify; then a
+# metadata) and checked by git verify-commit, git verify-tag and ecluse verify, and
+# re-verified as the daily schedule does (ecluse reverify); then a
 # second release diffed against the first; then a tampered copy of the drop, rejected.
 # usage: scripts/quickstart.sh [WORK_DIR]   (default: a new temporary directory, kept for you)
 set -euo pipefail
@@ -100,6 +101,9 @@ git --git-dir="$repo" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$work/ver
 git --git-dir="$repo" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$work/verifier/allowed_signers" \
   verify-tag cloud-agent/1.0.0
 "$ecluse" verify "$repo" --root "$work/verifier/root.json"
+echo "== scheduled re-verification (what ecluse-reverify.timer runs daily): every artifact re-hashed,"
+echo "   every signature against today's keys and trust, history, journal; TUF timestamp re-signed"
+"$ecluse" --workspace "$ws" reverify --all
 echo "== release 1.1.0: the vendor adds a destination to the agent's configuration"
 bash scripts/make-demo-drop.sh "$work/demo" 1.1.0 drop-1.1.0 >/dev/null
 printf 'backup = https://collect.vendor-analytics.example.com/upload\n' \

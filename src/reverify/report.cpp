@@ -58,13 +58,16 @@ std::string Report::to_text() const {
   }
   t += "  journal: " + std::string(journal.value("ok", false) ? "ok" : "BROKEN") + ", "
        + std::to_string(journal.value("entries", 0)) + " entries\n";
-  std::array<char, 64> rate{};
-  (void)std::snprintf(
-      rate.data(),
-      rate.size(),
-      "%.1f MB/s",
-      hash_seconds > 0 ? static_cast<double>(bytes_hashed) / hash_seconds / 1e6 : 0.0);
-  t += "  hashed " + std::to_string(bytes_hashed) + " bytes (" + rate.data() + ")\n";
+  t += "  hashed " + std::to_string(bytes_hashed) + " bytes";
+  if (bytes_hashed >= 100000000 && hash_seconds > 0) {  // a rate of a few bytes says nothing
+    std::array<char, 64> rate{};
+    (void)std::snprintf(rate.data(),
+                        rate.size(),
+                        " (%.0f MB/s)",
+                        static_cast<double>(bytes_hashed) / hash_seconds / 1e6);
+    t += rate.data();
+  }
+  t += "\n";
   for (const auto& p : problems) {
     t += "  " + p.reason
          + (p.channel.empty() ? ""
