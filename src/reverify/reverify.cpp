@@ -149,11 +149,13 @@ Status demote_failed(const Run& run,
   return {};
 }
 
+// The channel state `st` was read before the checks; it is read again after a refresh or a
+// demotion moved the branch.
 Status finish_channel(const Run& run,
                       const detail::ChannelCheck& c,
+                      const promote::ChannelState& st,
                       bool history_ok,
                       ChannelResult& out) {
-  ECLUSE_TRY(st, promote::read_state(c.repo, "main"));
   const auto within = run.opts.refresh_within.value_or(std::chrono::hours(
       24 * static_cast<std::int64_t>(run.s.ws().config().promotion.timestamp_expiry_days)));
   if (run.opts.refresh && !run.opts.at && history_ok
@@ -233,7 +235,7 @@ Status check_channel(const Run& run, const std::string& channel) {
     ECLUSE_CHECK(detail::check_keys(c, st));
     detail::check_vendor(c, st);
     detail::check_cms(c, st, run.ca_pem);
-    ECLUSE_CHECK(finish_channel(run, c, history_ok, out));
+    ECLUSE_CHECK(finish_channel(run, c, st, history_ok, out));
   }
   run.report.channels.push_back(std::move(out));
   return {};
