@@ -32,7 +32,11 @@ ecluse_require(SQLite3_FOUND libsqlite3-dev)
 find_package(Boost 1.74 QUIET COMPONENTS filesystem)
 ecluse_require(Boost_FOUND "libboost-dev libboost-filesystem-dev")
 pkg_check_modules(LIBSECCOMP IMPORTED_TARGET libseccomp)
+
 ecluse_require(LIBSECCOMP_FOUND libseccomp-dev)
+# libpq: the PostgreSQL state store (several workers sharing one queue).
+pkg_check_modules(LIBPQ IMPORTED_TARGET libpq)
+ecluse_require(LIBPQ_FOUND libpq-dev)
 find_package(Threads REQUIRED)
 if(ECLUSE_BUILD_TESTS)
   find_package(doctest QUIET)

@@ -7,7 +7,7 @@ packages=(
   libssl-dev libgit2-dev libarchive-dev zlib1g-dev libicu-dev
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev doctest-dev libexpected-dev libcli11-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libpq-dev postgresql
   bubblewrap libseccomp-dev faketime
   libarchive-tools zstd lz4 python3
   openssl coreutils time bc

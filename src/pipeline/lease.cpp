@@ -120,7 +120,7 @@ Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
                     + format_utc(TimePoint(std::chrono::seconds(claim.lease.expires_at))),
                 name);
   }
-  ECLUSE_TRY(store, store::open_sqlite(s.ws().state_db(), s.ws().config().busy_timeout_ms));
+  ECLUSE_TRY(store, open_state(s.ws()));
   r->store = std::move(store);
   r->thread = std::thread([raw = r.get()] { raw->run(); });
   return std::unique_ptr<LeaseHolder>(new LeaseHolder(std::move(r)));
@@ -130,7 +130,7 @@ Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
                                                         const std::string& name,
                                                         bool wait) {
   for (;;) {
-    auto lease = claim(s, name, k_lease_ttl);
+    auto lease = claim(s, name, std::chrono::seconds(s.ws().config().lease_seconds));
     if (lease || !wait || lease.error().reason != reason::k_state_lease_held.code) {
       return lease;
     }

@@ -15,8 +15,16 @@ Session::Session(workspace::Workspace ws,
       m_clock(&clock),
       m_actor(std::move(actor)) {}
 
+store::StateStoreConfig state_config(const workspace::Workspace& ws) {
+  return {ws.config().state_connection, ws.state_db(), ws.config().busy_timeout_ms};
+}
+
+Result<std::unique_ptr<store::StateStore>> open_state(const workspace::Workspace& ws) {
+  return store::open_state_store(state_config(ws));
+}
+
 Result<Session> Session::open(workspace::Workspace ws, const Clock& clock, std::string actor) {
-  ECLUSE_TRY(state, store::open_sqlite(ws.state_db(), ws.config().busy_timeout_ms));
+  ECLUSE_TRY(state, open_state(ws));
   return Session(std::move(ws), std::move(state), clock, std::move(actor));
 }
 

@@ -140,7 +140,10 @@ json::Json Config::to_json() const {
         {"max_artifact_bytes", limits.max_artifact_bytes},
         {"max_drop_bytes", limits.max_drop_bytes}}},
       {"unpack", unpack.to_json()},
-      {"state", {{"busy_timeout_ms", busy_timeout_ms}}},
+      {"state",
+       {{"busy_timeout_ms", busy_timeout_ms},
+        {"connection", state_connection},
+        {"lease_seconds", lease_seconds}}},
       {"signature_policy", signature_policy.to_json()},
       {"promotion",
        {{"compression", promotion.compression},
@@ -174,13 +177,24 @@ Status read_paths(const json::Json& p, Config& c) {
 }
 
 Status read_state(const json::Json& s, Config& c) {
-  ECLUSE_CHECK(check_keys(s, "state", {"busy_timeout_ms"}));
+  ECLUSE_CHECK(check_keys(s, "state", {"busy_timeout_ms", "connection", "lease_seconds"}));
   std::uint64_t timeout = c.busy_timeout_ms;
   ECLUSE_CHECK(read_u64(s, "state", "busy_timeout_ms", timeout));
   if (timeout > 3600000) {
     return bad("state.busy_timeout_ms", "must be at most 3600000");
   }
   c.busy_timeout_ms = static_cast<std::uint32_t>(timeout);
+  if (s.contains("connection")) {
+    if (!s.at("connection").is_string()) {
+      return bad("state.connection",
+                 "must be a libpq connection string (\"\" for SQLite's state.db)");
+    }
+    c.state_connection = s.at("connection").get<std::string>();
+  }
+  ECLUSE_CHECK(read_u64(s, "state", "lease_seconds", c.lease_seconds));
+  if (c.lease_seconds < 3 || c.lease_seconds > 3600) {
+    return bad("state.lease_seconds", "must be between 3 and 3600");
+  }
   return {};
 }
 

@@ -15,13 +15,14 @@ check() {  # PATTERN ALLOWED_DIR DESCRIPTION
 }
 check 'openssl/' src/crypto "OpenSSL"
 check 'sqlite3\.h' src/store "SQLite"
+check 'libpq-fe\.h' src/store/pg "libpq"
 check 'archive(_entry)?\.h' src/unpack "libarchive"
 check 'zlib\.h' 'src/unpack|src/repo' "zlib (src/repo: git's loose objects)"
 check 'unicode/' src/text "ICU"
 check 'git2' src/repo "libgit2"
 check 'boost/process' 'src/sandbox|src/watch' "Boost.Process (src/watch: the watcher's workers)"
 check 'CLI/' src/cli "CLI11"
-hits=$(grep -rnE '#include <(openssl/|sqlite3|archive|git2|boost/|CLI/|zlib|unicode/)' include || true)
+hits=$(grep -rnE '#include <(openssl/|sqlite3|libpq|archive|git2|boost/|CLI/|zlib|unicode/)' include || true)
 if [ -n "$hits" ]; then
   echo "public headers must not include C libraries:"
   echo "$hits"

@@ -40,7 +40,7 @@ inline constexpr Reason k_workspace_io{"workspace.io_error", Errc::unavailable, 
 inline constexpr Reason k_store_io{"store.io_error", Errc::unavailable, "the content store could not read or write an object"};
 inline constexpr Reason k_store_object_missing{"store.object_missing", Errc::not_found, "a content-store object is missing"};
 inline constexpr Reason k_store_object_corrupt{"store.object_corrupt", Errc::corrupt, "a content-store object no longer matches its digest"};
-inline constexpr Reason k_store_db{"store.db_error", Errc::unavailable, "the state store (SQLite) reported an error"};
+inline constexpr Reason k_store_db{"store.db_error", Errc::unavailable, "the state store (SQLite or PostgreSQL) reported an error or could not be reached"};
 inline constexpr Reason k_store_schema_too_new{"store.schema_too_new", Errc::failed_precondition, "state.db was written by a newer ecluse"};
 inline constexpr Reason k_state_illegal_transition{"state.illegal_transition", Errc::failed_precondition, "the drop state machine forbids this transition"};
 inline constexpr Reason k_state_conflict{"state.conflict", Errc::failed_precondition, "another process changed the drop's state first"};

@@ -17,6 +17,10 @@
 
 namespace ecluse::pipeline {
 
+// The workspace's state store (SQLite state.db, or the PostgreSQL database ecluse.json names),
+// opened and migrated; a second connection for a thread of its own.
+Result<std::unique_ptr<store::StateStore>> open_state(const workspace::Workspace& ws);
+
 // Everything a run needs, opened once per command.
 class Session {
  public:

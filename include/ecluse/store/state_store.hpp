@@ -1,5 +1,6 @@
-// The state store: drops, their stage results with evidence, findings and rejections.
-// An interface so a later backend (PostgreSQL) can sit beside SQLite; stages never write SQL.
+// The state store: drops, their stage results with evidence, findings and rejections, leases
+// and the job queue. One interface, two backends written over the same SQL (SQLite embedded,
+// PostgreSQL for several workers on several machines); stages never write SQL.
 #pragma once
 
 #include <ecluse/core/drop_state.hpp>
@@ -109,6 +110,44 @@ struct RememberedHead {
   std::string recorded_at;
 };
 
+// A job of the queue: one stage of one drop. The jobs of a drop form a chain (the drop's run
+// from its directory): finishing one enqueues the next in the same transaction.
+struct Job {
+  std::int64_t id = 0;
+  std::int64_t chain = 0;       // the chain's number: drops of one line run in this order
+  std::string source;           // the drop directory
+  std::string drop;             // the drop's id (hex SHA-256 of drop.json; empty when unreadable)
+  std::string line;             // VENDOR/PRODUCT/CHANNEL (empty when unknown)
+  std::string stage;            // the stage this job runs: intake, verify, …, sign, promote
+  std::string promote_to;       // the channel a signed drop goes to (empty: none)
+  std::string status;           // queued, running, done, failed
+  std::string owner;            // the worker holding it ("HOST:PID:NONCE")
+  std::int64_t expires_at = 0;  // its lease (seconds since the epoch)
+  std::int64_t not_before = 0;  // a queued job waits until then (a retry)
+  std::int64_t attempts = 0;    // times claimed
+  std::string outcome;          // JSON: how its last run ended
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct Enqueued {
+  Job job;     // the chain's latest job
+  bool added;  // false: (source, drop) had been enqueued before
+};
+
+// How a worker ends a job: done or failed, or queued again (a retry, after not_before), with
+// its outcome; next_stage enqueues the chain's next job in the same transaction.
+struct JobEnd {
+  std::int64_t id = 0;
+  std::string owner;
+  std::string status;  // done, failed, queued
+  std::string outcome;
+  std::int64_t not_before = 0;
+  std::optional<std::string> next_stage;
+  std::string drop;  // the drop's id as intake computed it (empty: unchanged)
+  std::string at;
+};
+
 class StateStore {
  public:
   StateStore() = default;
@@ -199,12 +238,47 @@ class StateStore {
   virtual Status remember_head(const RememberedHead& head) = 0;
   virtual Result<std::optional<RememberedHead>> remembered_head(const std::string& channel) = 0;
 
+  // The job queue. enqueue starts a chain for (source, drop) with one queued job, unless that
+  // pair was enqueued before (then nothing changes).
+  virtual Result<Enqueued> enqueue(const Job& first) = 0;
+  // Claims the oldest runnable job for owner until expires_at: queued and due at `now`, or
+  // running with a lease expired at `now` (its worker died: taken over), and no earlier
+  // unfinished chain of its line. PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so workers
+  // never wait for each other; SQLite: the same inside its write transaction.
+  virtual Result<std::optional<Job>> claim_job(const std::string& owner,
+                                               std::int64_t now,
+                                               std::int64_t expires_at,
+                                               const std::string& at) = 0;
+  // Extends a running job's lease; false when it is no longer this owner's.
+  virtual Result<bool> renew_job(std::int64_t id,
+                                 const std::string& owner,
+                                 std::int64_t expires_at) = 0;
+  // Ends a running job of owner's (false: the lease was lost, nothing changed).
+  virtual Result<bool> finish_job(const JobEnd& end) = 0;
+  // Expires a running job's lease when owner (a dead process) still holds it: a
+  // compare-and-swap, so of two workers finding it dead only one changes it.
+  virtual Result<bool> expire_job(std::int64_t id, const std::string& owner) = 0;
+  // Every job, oldest first.
+  virtual Result<std::vector<Job>> jobs() = 0;
+
   [[nodiscard]] virtual int schema_version() const = 0;
+};
+
+// Where the state lives: a libpq connection string (PostgreSQL), or empty for SQLite at
+// sqlite_path.
+struct StateStoreConfig {
+  std::string connection;
+  std::filesystem::path sqlite_path;
+  std::uint32_t busy_timeout_ms = 10000;
 };
 
 // Opens (creating and migrating forward when needed) the SQLite state store at path, in WAL
 // mode with the given busy timeout. store.schema_too_new when a newer ecluse wrote it.
 Result<std::unique_ptr<StateStore>> open_sqlite(const std::filesystem::path& path,
                                                 std::uint32_t busy_timeout_ms);
+// Opens (creating and migrating forward when needed) the state store in a PostgreSQL database
+// (conninfo: "postgresql://USER@HOST:PORT/DB" or "host=… dbname=…").
+Result<std::unique_ptr<StateStore>> open_postgres(const std::string& conninfo);
+Result<std::unique_ptr<StateStore>> open_state_store(const StateStoreConfig& config);
 
 }  // namespace ecluse::store

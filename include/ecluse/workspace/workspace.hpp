@@ -66,7 +66,11 @@ struct Config {
   std::string incoming = "staging/incoming";  // relative to the workspace, or absolute
   Limits limits;
   UnpackLimits unpack;
-  std::uint32_t busy_timeout_ms = 10000;     // how long to wait for a locked state.db
+  std::uint32_t busy_timeout_ms = 10000;  // how long to wait for a locked state.db
+  // The state store: empty for SQLite (state.db), or a libpq connection string for a
+  // PostgreSQL database shared by workers on several machines.
+  std::string state_connection;
+  std::uint64_t lease_seconds = 60;  // leases of drops and jobs: a dead holder's lapse after
   crypto::AlgorithmPolicy signature_policy;  // what a vendor signature may use
   Promotion promotion;
   Watch watch;

@@ -1,10 +1,16 @@
-// The SQLite state store: records, atomic stage commits, refusals, migrations.
+// The state store, the same suite over both backends (SQLite, PostgreSQL): records, atomic
+// stage commits, refusals, leases, the job queue; and each backend's migrations.
 #include <ecluse/store/state_store.hpp>
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <sqlite3.h>
+#include <thread>
 
+#include "support/state_backends.hpp"
 #include "support/support.hpp"
 
 using ecluse::DropState;
@@ -28,16 +34,20 @@ StageRecord result(const std::string& stage, DropState to) {
   return StageRecord{stage, to, {{"stage", stage}}, "2026-11-23T12:00:00Z"};
 }
 
+template <class Backend>
 struct Fixture {
-  ecluse::test::TempDir dir;
-  std::unique_ptr<ecluse::store::StateStore> st =
-      ecluse::store::open_sqlite(dir / "state.db", 1000).value();
+  Backend backend;
+  std::unique_ptr<ecluse::store::StateStore> st = backend.open();
 };
+
+#define BACKENDS ecluse::test::SqliteBackend, ecluse::test::PostgresBackend
 
 }  // namespace
 
-TEST_CASE("store::StateStore creates a drop with its first stage result and finds it") {
-  Fixture f;
+TEST_CASE_TEMPLATE("store::StateStore creates a drop with its first stage result and finds it",
+                   B,
+                   BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("abcdef0123"), result("intake", DropState::received)).has_value());
   const auto got = f.st->get_drop("abcdef0123").value();
   REQUIRE(got.has_value());
@@ -49,11 +59,13 @@ TEST_CASE("store::StateStore creates a drop with its first stage result and find
   const auto stages = f.st->stage_results("abcdef0123").value();
   REQUIRE(stages.size() == 1);
   CHECK(stages[0].evidence["stage"] == "intake");
-  CHECK(f.st->schema_version() == 6);
+  CHECK(f.st->schema_version() == 7);
 }
 
-TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unchanged") {
-  Fixture f;
+TEST_CASE_TEMPLATE("store::StateStore refuses illegal transitions and leaves the drop unchanged",
+                   B,
+                   BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("d1"), result("intake", DropState::received)).has_value());
   SUBCASE("skipping a stage") {
     const auto r =
@@ -89,8 +101,11 @@ TEST_CASE("store::StateStore refuses illegal transitions and leaves the drop unc
   }
 }
 
-TEST_CASE("store::StateStore walks a drop through every legal state and records each result") {
-  Fixture f;
+TEST_CASE_TEMPLATE(
+    "store::StateStore walks a drop through every legal state and records each result",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
   const std::vector<std::pair<DropState, DropState>> path{
       {DropState::received, DropState::verified},
@@ -112,8 +127,8 @@ TEST_CASE("store::StateStore walks a drop through every legal state and records 
         == "state.illegal_transition");
 }
 
-TEST_CASE("store::StateStore keeps findings in order") {
-  Fixture f;
+TEST_CASE_TEMPLATE("store::StateStore keeps findings in order", B, BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
   REQUIRE(
       f.st->add_findings("d",
@@ -145,10 +160,12 @@ TEST_CASE("store::open_sqlite migrates forward, uses WAL, and refuses a newer sc
   CHECK(r.error().reason == "store.schema_too_new");
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "store::StateStore approve records reviews and moves held → approved atomically when "
-    "complete") {
-  Fixture f;
+    "complete",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("d1"), result("intake", DropState::received)).has_value());
   const ecluse::store::Review alice{
       "d1", "alice", "approve", "ok", "2026-11-23T12:00:00Z", "k-alice", "{\"env\":1}"};
@@ -218,10 +235,12 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
-    "store::StateStore grants a lease to one owner at a time, and takes over an expired one") {
-  Fixture f;
-  auto other = ecluse::store::open_sqlite(f.dir / "state.db", 1000).value();
+TEST_CASE_TEMPLATE(
+    "store::StateStore grants a lease to one owner at a time, and takes over an expired one",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
+  auto other = f.backend.open();
   using ecluse::store::Lease;
   const auto a = f.st->claim_lease(Lease{"drop:d1", "a", 160}, 100).value();
   CHECK(a.granted);
@@ -244,8 +263,8 @@ TEST_CASE(
   CHECK(left[0].name == "drop:d2");
 }
 
-TEST_CASE("store::StateStore remembers one head per channel") {
-  Fixture f;
+TEST_CASE_TEMPLATE("store::StateStore remembers one head per channel", B, BACKENDS) {
+  Fixture<B> f;
   CHECK_FALSE(f.st->remembered_head("prod").value().has_value());
   REQUIRE(f.st->remember_head({"prod", "aaaa", "2026-12-01T00:00:00Z"}).has_value());
   REQUIRE(f.st->remember_head({"prod", "bbbb", "2026-12-02T00:00:00Z"}).has_value());
@@ -256,8 +275,10 @@ TEST_CASE("store::StateStore remembers one head per channel") {
   CHECK(got->recorded_at == "2026-12-02T00:00:00Z");
 }
 
-TEST_CASE("store::StateStore records a stage's findings once when the stage runs again") {
-  Fixture f;
+TEST_CASE_TEMPLATE("store::StateStore records a stage's findings once when the stage runs again",
+                   B,
+                   BACKENDS) {
+  Fixture<B> f;
   REQUIRE(f.st->create_drop(drop("d"), result("intake", DropState::received)).has_value());
   const std::vector<ecluse::store::Finding> unpack{
       {"unpack", "unpack.setuid", "high", "bin/su", ""}};
@@ -273,4 +294,179 @@ TEST_CASE("store::StateStore records a stage's findings once when the stage runs
   CHECK(list[0].stage == "unpack");
   CHECK(list[1].code == "diff.new_endpoint");
   CHECK(list[2].code == "diff.new_executable");
+}
+
+TEST_CASE(
+    "store::open_postgres migrates once when workers start together, and refuses a newer "
+    "schema") {
+  const ecluse::test::PostgresBackend pg;
+  std::vector<std::thread> openers;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    openers.emplace_back([&] {
+      if (auto st = ecluse::store::open_postgres(pg.conninfo());
+          st && (*st)->schema_version() == 7) {
+        ++opened;
+      }
+    });
+  }
+  for (auto& t : openers) {
+    t.join();
+  }
+  CHECK(opened == 4);
+  auto c = ecluse::store::sql::connect_postgres(pg.conninfo()).value();
+  REQUIRE(c->script("UPDATE ecluse_schema SET version=99").has_value());
+  const auto r = ecluse::store::open_postgres(pg.conninfo());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason == "store.schema_too_new");
+  CHECK(ecluse::store::open_postgres("host=127.0.0.1 port=1 connect_timeout=2").error().reason
+        == "store.db_error");
+}
+
+namespace {
+
+ecluse::store::Job job(const std::string& source, const std::string& id, const std::string& line) {
+  ecluse::store::Job j;
+  j.source = source;
+  j.drop = id;
+  j.line = line;
+  j.stage = "intake";
+  j.promote_to = "preprod";
+  j.created_at = "2026-12-02T00:00:00Z";
+  return j;
+}
+
+ecluse::store::JobEnd end_of(const ecluse::store::Job& j,
+                             const std::string& status,
+                             std::optional<std::string> next = std::nullopt) {
+  return {j.id, j.owner, status, "{}", 0, std::move(next), "", "2026-12-02T00:00:01Z"};
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE(
+    "store::StateStore job queue: enqueue once, claim in order, chain the next "
+    "stage",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
+  const auto a = f.st->enqueue(job("/in/a", "aa", "acme/cloud/prod")).value();
+  CHECK(a.added);
+  CHECK(a.job.status == "queued");
+  CHECK(a.job.stage == "intake");
+  // The same (directory, drop.json) again: nothing new (a rescan, a second watcher).
+  CHECK_FALSE(f.st->enqueue(job("/in/a", "aa", "acme/cloud/prod")).value().added);
+  CHECK(f.st->enqueue(job("/in/b", "bb", "acme/cloud/prod")).value().added);
+  CHECK(f.st->enqueue(job("/in/c", "cc", "acme/other/prod")).value().added);
+  CHECK(f.st->jobs().value().size() == 3);
+
+  auto first = f.st->claim_job("w1", 100, 130, "t").value();
+  REQUIRE(first.has_value());
+  CHECK(first->source == "/in/a");
+  CHECK(first->status == "running");
+  CHECK(first->owner == "w1");
+  CHECK(first->attempts == 1);
+  // b waits for a (same line); c runs beside it.
+  auto second = f.st->claim_job("w2", 100, 130, "t").value();
+  REQUIRE(second.has_value());
+  CHECK(second->source == "/in/c");
+  CHECK_FALSE(f.st->claim_job("w3", 100, 130, "t").value().has_value());
+
+  // a's intake is done: its verify job is queued in the same transaction, and still holds b.
+  CHECK(f.st->finish_job(end_of(*first, "done", "verify")).value());
+  auto next = f.st->claim_job("w1", 101, 131, "t").value();
+  REQUIRE(next.has_value());
+  CHECK(next->source == "/in/a");
+  CHECK(next->stage == "verify");
+  CHECK(next->chain == first->chain);
+  CHECK(f.st->finish_job(end_of(*next, "done")).value());
+  auto b = f.st->claim_job("w1", 102, 132, "t").value();
+  REQUIRE(b.has_value());
+  CHECK(b->source == "/in/b");
+  // Ending a job one no longer holds changes nothing.
+  CHECK_FALSE(f.st->finish_job(end_of(*first, "done", "unpack")).value());
+  CHECK(f.st->jobs().value().size() == 4);
+}
+
+TEST_CASE_TEMPLATE(
+    "store::StateStore job queue: an expired lease is taken over, a live one "
+    "renewed, a retry waits",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
+  auto other = f.backend.open();
+  REQUIRE(f.st->enqueue(job("/in/a", "aa", "l")).has_value());
+  auto j = f.st->claim_job("w1", 100, 130, "t").value();
+  REQUIRE(j.has_value());
+  CHECK_FALSE(other->claim_job("w2", 120, 150, "t").value().has_value());
+  CHECK(f.st->renew_job(j->id, "w1", 160).value());
+  CHECK_FALSE(other->claim_job("w2", 140, 170, "t").value().has_value());
+  CHECK_FALSE(other->renew_job(j->id, "w2", 200).value());
+  // w1 dies: at its expiry w2 takes the job over (a second attempt).
+  auto taken = other->claim_job("w2", 160, 190, "t").value();
+  REQUIRE(taken.has_value());
+  CHECK(taken->id == j->id);
+  CHECK(taken->owner == "w2");
+  CHECK(taken->attempts == 2);
+  CHECK_FALSE(f.st->renew_job(j->id, "w1", 200).value());
+  // A dead owner found on this host: expire_job is a compare-and-swap on the owner.
+  CHECK_FALSE(f.st->expire_job(j->id, "w1").value());
+  CHECK(f.st->expire_job(j->id, "w2").value());
+  auto again = f.st->claim_job("w3", 161, 191, "t").value();
+  REQUIRE(again.has_value());
+  // Queued again with a delay: not claimable before not_before.
+  auto e = end_of(*again, "queued");
+  e.not_before = 200;
+  CHECK(f.st->finish_job(e).value());
+  CHECK_FALSE(other->claim_job("w2", 199, 229, "t").value().has_value());
+  auto later = other->claim_job("w2", 200, 230, "t").value();
+  REQUIRE(later.has_value());
+  CHECK(later->attempts == 4);
+  CHECK(other->finish_job(end_of(*later, "failed")).value());
+  CHECK_FALSE(other->claim_job("w2", 300, 330, "t").value().has_value());
+  CHECK(f.st->jobs().value().at(0).status == "failed");
+}
+
+TEST_CASE_TEMPLATE("store::StateStore job queue: workers racing claim every job exactly once",
+                   B,
+                   BACKENDS) {
+  Fixture<B> f;
+  constexpr int k_jobs = 40;
+  for (int i = 0; i < k_jobs; ++i) {
+    REQUIRE(f.st->enqueue(job("/in/" + std::to_string(i), std::to_string(i), "")).has_value());
+  }
+  std::mutex m;
+  std::map<std::int64_t, int> claimed;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&, w, st = f.backend.open()] {
+      for (;;) {
+        auto j = st->claim_job("w" + std::to_string(w), 100, 130, "t");
+        if (!j) {
+          ++errors;
+          continue;
+        }
+        if (!*j) {
+          return;
+        }
+        {
+          const std::scoped_lock lock(m);
+          ++claimed[(*j)->id];
+        }
+        auto end = end_of(**j, "done");
+        if (!st->finish_job(end).value_or(false)) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& t : workers) {
+    t.join();
+  }
+  CHECK(errors == 0);
+  CHECK(claimed.size() == k_jobs);
+  for (const auto& [id, times] : claimed) {
+    CHECK_MESSAGE(times == 1, "job " << id);
+  }
 }
