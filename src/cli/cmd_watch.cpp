@@ -17,6 +17,7 @@ struct WatchCli {
   std::string reverify_every;
   std::string log_format = "human";
   bool once = false;
+  bool enqueue_only = false;
 };
 
 Result<watch::WatchOptions> options_of(const workspace::Workspace& ws, const WatchCli& o) {
@@ -33,6 +34,9 @@ Result<watch::WatchOptions> options_of(const workspace::Workspace& ws, const Wat
   const auto jobs = o.jobs != 0 ? o.jobs : cfg.jobs;
   w.jobs =
       jobs != 0 ? static_cast<unsigned>(jobs) : std::max(1U, std::thread::hardware_concurrency());
+  if (o.enqueue_only) {
+    w.jobs = 0;
+  }
   const auto ready = o.ready.empty() ? cfg.ready : o.ready;
   w.ready = ready == "quiet" ? watch::ReadyRule::quiet : watch::ReadyRule::marker;
   w.quiet = std::chrono::seconds(o.quiet_seconds != 0 ? o.quiet_seconds : cfg.quiet_seconds);
@@ -62,15 +66,15 @@ Result<watch::WatchOptions> options_of(const workspace::Workspace& ws, const Wat
 }
 
 int run_watch(const GlobalOptions& g, const WatchCli& o) {
-  auto ws = workspace::Workspace::open(workspace::resolve_dir(g.workspace));
-  if (!ws) {
-    return report(ws.error(), false);
+  auto session = open_session(g);
+  if (!session) {
+    return report(session.error(), false);
   }
-  auto opts = options_of(*ws, o);
+  auto opts = options_of(session->ws(), o);
   if (!opts) {
     return report(opts.error(), false);
   }
-  auto rc = watch::run(*opts);
+  auto rc = watch::run(*session, *opts);
   if (!rc) {
     return report(rc.error(), false);
   }
@@ -83,13 +87,20 @@ void add_watch(CLI::App& app, const GlobalOptions& g, Action& action) {
   auto opts = std::make_shared<WatchCli>();
   auto* cmd = app.add_subcommand(
       "watch",
-      "watch staging/incoming/ and run each drop through the pipeline when it is ready "
-      "(SIGTERM/SIGINT: running stages commit, then it exits; a second signal stops at once)");
+      "watch staging/incoming/ and queue each drop when it is ready, for local (--jobs) or "
+      "remote `ecluse worker` processes (SIGTERM/SIGINT: running stages commit, then it exits; "
+      "a second signal stops at once)");
   cmd->add_option("--ready", opts->ready, "when a drop is ready: marker (a READY file) or quiet")
       ->check(CLI::IsMember({"marker", "quiet"}));
   cmd->add_option(
       "--quiet-seconds", opts->quiet_seconds, "for --ready quiet: seconds without change");
-  cmd->add_option("--jobs", opts->jobs, "drops processed at once (default: the number of cores)");
+  cmd->add_option("--jobs",
+                  opts->jobs,
+                  "local worker processes (default: ecluse.json watch.jobs, else the number of "
+                  "cores)");
+  cmd->add_flag("--enqueue-only",
+                opts->enqueue_only,
+                "start no local worker: workers on other machines run the queue");
   cmd->add_option("--promote-to",
                   opts->promote_to,
                   "channel signed drops are promoted into (\"\" for none; default: ecluse.json "
@@ -101,7 +112,8 @@ void add_watch(CLI::App& app, const GlobalOptions& g, Action& action) {
       ->check(CLI::IsMember({"human", "json"}));
   cmd->add_flag("--once",
                 opts->once,
-                "process the drops ready now, wait for them, exit (0, or 3 when one failed)");
+                "queue the drops ready now, let the workers drain the queue, exit (0, or 3 when "
+                "a job failed)");
   cmd->callback([opts, &g, &action] {
     action = [opts, &g] {
       return run_watch(g, *opts);

@@ -43,6 +43,7 @@ void add_verify(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_transfer(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_watch(CLI::App& app, const GlobalOptions& g, Action& action);
 void add_reverify(CLI::App& app, const GlobalOptions& g, Action& action);
+void add_worker(CLI::App& app, const GlobalOptions& g, Action& action);
 
 // The exit code an error maps to.
 int exit_code_of(const Error& e);

@@ -40,6 +40,7 @@ int run(int argc, char** argv) {
   add_verify(app, g, action);
   add_transfer(app, g, action);
   add_watch(app, g, action);
+  add_worker(app, g, action);
   add_reverify(app, g, action);
   add_log(app, g, action);
   add_trust(app, g, action);

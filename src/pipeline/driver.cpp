@@ -276,6 +276,7 @@ Result<IngestOutcome> ingest(const Session& s,
   // gc may not remove objects this run has stored but not yet recorded.
   ECLUSE_TRY(store_lock, lock_store(s, false));
   (void)s.objects().sweep_stale_temporaries();  // leftovers of writers killed mid-copy
+  s.set_stage_budget(opts.max_stages == 0 ? -1 : opts.max_stages);
   auto candidate = intake::open_drop(drop_dir, s.ws().config().limits);
   // One process at a time works on a drop, on this machine or another (a lease in the state
   // store); a process that dies loses it within one TTL.
@@ -291,6 +292,30 @@ Result<IngestOutcome> ingest(const Session& s,
                 who.id);
   }
   return out;
+}
+
+Result<IngestOutcome> resume(const Session& s, const std::string& id, const IngestOptions& opts) {
+  ECLUSE_TRY(store_lock, lock_store(s, false));
+  s.set_stage_budget(opts.max_stages == 0 ? -1 : opts.max_stages);
+  ECLUSE_TRY(lease, LeaseHolder::claim(s, "drop:" + id, opts.wait_for_lease));
+  ECLUSE_CHECK(recover_journal(s, id));
+  ECLUSE_TRY(known, s.state().get_drop(id));
+  if (!known) {
+    return fail(reason::k_state_unknown_drop, "no drop " + id + " in the state store", id);
+  }
+  if (known->state != DropState::rejected) {
+    const intake::Context ictx{s.ws(), s.objects(), s.clock(), {}};
+    ECLUSE_TRY(staged, intake::reload(ictx, known->id, known->source));
+    bool ran = false;
+    ECLUSE_CHECK(run_stages(s, staged, opts, ran));
+  }
+  if (lease->lost()) {
+    return fail(reason::k_state_lease_lost,
+                "the lease on drop " + id.substr(0, 12)
+                    + " expired and was taken over: stopped at the last commit point",
+                id);
+  }
+  return outcome(s, id, true);
 }
 
 namespace {
@@ -323,6 +348,7 @@ Result<IngestOutcome> ingest_claimed(const Session& s,
 
   // intake: copy the drop into quarantine, check it against drop.json, create its record
   ECLUSE_CHECK(check_not_interrupted("intake", candidate.who.id));
+  ECLUSE_CHECK(s.spend_stage("intake", candidate.who.id));
   auto in = intake::intake(ictx, std::move(candidate));
   if (!in.staged && !is_rejection(in.staged.error())) {
     return fail(in.staged.error());

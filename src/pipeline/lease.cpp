@@ -12,6 +12,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -32,7 +33,12 @@ std::string make_owner() {
   return std::string(host.data()) + ":" + std::to_string(::getpid()) + ":" + hex.data();
 }
 
-// Is owner ("HOST:PID:NONCE") a process of this host that no longer exists?
+std::int64_t seconds_of(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+
+}  // namespace
+
 bool holder_is_dead(const std::string& owner) {
   const auto own = lease_owner();
   const auto host = own.substr(0, own.find(':'));
@@ -59,12 +65,6 @@ bool holder_is_dead(const std::string& owner) {
   return paren != std::string::npos && stat->size() > paren + 2 && (*stat)[paren + 2] == 'Z';
 }
 
-std::int64_t seconds_of(TimePoint t) {
-  return t.time_since_epoch().count();
-}
-
-}  // namespace
-
 const std::string& lease_owner() {
   static const std::string owner = make_owner();
   return owner;
@@ -75,6 +75,9 @@ struct LeaseHolder::Renewer {
   const Clock* clock = nullptr;
   std::string name;
   std::chrono::seconds ttl{};
+  // Extends the lease to expires_at: false when it is no longer ours; release gives it up.
+  std::function<Result<bool>(store::StateStore&, std::int64_t expires_at)> renew;
+  std::function<void(store::StateStore&)> release;
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
@@ -88,8 +91,8 @@ struct LeaseHolder::Renewer {
   void run() {
     std::unique_lock lock(mutex);
     while (!wake.wait_for(lock, ttl / 3, [this] { return stopping; })) {
-      auto claim = store->claim_lease(wanted(), seconds_of(clock->now()));
-      if (claim && !claim->granted) {
+      auto still_ours = renew(*store, seconds_of(clock->now()) + ttl.count());
+      if (still_ours && !*still_ours) {
         lost = true;
         interrupt::request();
         return;
@@ -120,10 +123,39 @@ Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
                     + format_utc(TimePoint(std::chrono::seconds(claim.lease.expires_at))),
                 name);
   }
+  r->renew = [r = r.get()](store::StateStore& st, std::int64_t expires_at) -> Result<bool> {
+    ECLUSE_TRY(c,
+               st.claim_lease({r->name, lease_owner(), expires_at}, seconds_of(r->clock->now())));
+    return c.granted;
+  };
+  r->release = [name](store::StateStore& st) {
+    (void)st.release_lease(name, lease_owner());
+  };
+  return start(s, std::move(r));
+}
+
+Result<std::unique_ptr<LeaseHolder>> LeaseHolder::start(const Session& s,
+                                                        std::unique_ptr<Renewer> r) {
   ECLUSE_TRY(store, open_state(s.ws()));
   r->store = std::move(store);
   r->thread = std::thread([raw = r.get()] { raw->run(); });
   return std::unique_ptr<LeaseHolder>(new LeaseHolder(std::move(r)));
+}
+
+Result<std::unique_ptr<LeaseHolder>> LeaseHolder::hold_job(const Session& s,
+                                                           const store::Job& job,
+                                                           std::chrono::seconds ttl) {
+  auto r = std::make_unique<Renewer>();
+  r->clock = &s.clock();
+  r->name = "job:" + std::to_string(job.id);
+  r->ttl = ttl;
+  r->renew = [id = job.id, owner = job.owner](store::StateStore& st,
+                                              std::int64_t expires_at) -> Result<bool> {
+    return st.renew_job(id, owner, expires_at);
+  };
+  r->release = [](store::StateStore&) {
+  };  // the worker ends the job itself (finish_job)
+  return start(s, std::move(r));
 }
 
 Result<std::unique_ptr<LeaseHolder>> LeaseHolder::claim(const Session& s,
@@ -152,7 +184,7 @@ LeaseHolder::~LeaseHolder() {
   }
   m_renewer->wake.notify_all();
   m_renewer->thread.join();
-  (void)m_renewer->store->release_lease(m_renewer->name, lease_owner());
+  m_renewer->release(*m_renewer->store);
 }
 
 bool LeaseHolder::lost() const {

@@ -63,10 +63,13 @@ promote::CommitOptions commit_options(const Session& s, const std::string& chann
           channel};
 }
 
-Result<fs::UniqueFd> lock_channel(const Session& s, const std::string& channel) {
+Result<ChannelLock> lock_channel(const Session& s, const std::string& channel) {
+  ECLUSE_TRY(lease, LeaseHolder::claim(s, "promote:" + channel, true));
   ECLUSE_CHECK(fs::make_dirs(s.ws().locks_dir(), reason::k_workspace_io));
-  return fs::lock_exclusive(s.ws().locks_dir() / ("promote-" + channel + ".lock"),
-                            reason::k_workspace_io);
+  ECLUSE_TRY(file,
+             fs::lock_exclusive(s.ws().locks_dir() / ("promote-" + channel + ".lock"),
+                                reason::k_workspace_io));
+  return ChannelLock{std::move(lease), std::move(file)};
 }
 
 }  // namespace ecluse::pipeline::detail

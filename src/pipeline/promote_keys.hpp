@@ -4,6 +4,7 @@
 
 #include <ecluse/keys/keyring.hpp>
 #include <ecluse/pipeline/driver.hpp>
+#include <ecluse/pipeline/lease.hpp>
 #include <ecluse/promote/promote.hpp>
 
 #include <memory>
@@ -26,7 +27,14 @@ Result<std::unique_ptr<PromotionKeys>> promotion_keys(const Session& s);
 
 promote::CommitOptions commit_options(const Session& s, const std::string& channel);
 
-// The workspace's promotion lock of a channel (held while its repository is written).
-Result<fs::UniqueFd> lock_channel(const Session& s, const std::string& channel);
+// The promotion lock of a channel, held while its repository is written: a lease in the state
+// store ("promote:CHANNEL", waited for), which serialises workers on every machine sharing the
+// store, and under it the workspace's flock on locks/promote-CHANNEL.lock.
+struct ChannelLock {
+  std::unique_ptr<LeaseHolder> lease;
+  fs::UniqueFd file;
+};
+
+Result<ChannelLock> lock_channel(const Session& s, const std::string& channel);
 
 }  // namespace ecluse::pipeline::detail

@@ -28,6 +28,18 @@ Result<Session> Session::open(workspace::Workspace ws, const Clock& clock, std::
   return Session(std::move(ws), std::move(state), clock, std::move(actor));
 }
 
+Status Session::spend_stage(const std::string& stage, const std::string& id) const {
+  if (m_stages_left == 0) {
+    return fail(reason::k_pipeline_yielded,
+                "drop " + id.substr(0, 12) + ": " + stage + " is left for the next job",
+                id);
+  }
+  if (m_stages_left > 0) {
+    --m_stages_left;
+  }
+  return {};
+}
+
 Status Session::record(const std::string& drop,
                        const std::string& event,
                        json::Json details) const {

@@ -134,6 +134,8 @@ Status policy_stage(const Session& s,
   const auto& diffed = tested.diffed();
   ECLUSE_TRY(d, record(s, tested.id()));
   if (d.state == DropState::tested) {
+    ECLUSE_CHECK(check_not_interrupted("policy", d.id));
+    ECLUSE_CHECK(s.spend_stage("policy", d.id));
     ran = true;
     ECLUSE_TRY(findings, s.state().findings(d.id));
     const auto v =

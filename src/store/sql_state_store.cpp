@@ -552,6 +552,10 @@ class SqlStateStore final : public StateStore {
 
   Result<std::vector<Job>> jobs() override { return query_jobs("ORDER BY j.id", {}); }
 
+  Result<std::vector<Job>> open_jobs() override {
+    return query_jobs("WHERE j.status IN ('queued','running') ORDER BY j.id", {});
+  }
+
   [[nodiscard]] int schema_version() const override { return m_version; }
 
  private:

@@ -1,4 +1,6 @@
 // The watcher's poll loop: inotify, a one-second timer, a signalfd and one pidfd per worker.
+#include <ecluse/core/event_log.hpp>
+#include <ecluse/queue/queue.hpp>
 #include <ecluse/watch/watch.hpp>
 
 #include <poll.h>
@@ -17,7 +19,6 @@
 #include <set>
 
 #include "drops.hpp"
-#include "log.hpp"
 #include "worker.hpp"
 
 namespace ecluse::watch {
@@ -25,9 +26,7 @@ namespace ecluse::watch {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-using detail::log_event;
 
-constexpr auto k_max_backoff = std::chrono::seconds(600);
 constexpr int k_exit_failed = 3;
 constexpr std::uint32_t k_incoming_events = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
                                             | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF
@@ -35,27 +34,24 @@ constexpr std::uint32_t k_incoming_events = IN_CREATE | IN_DELETE | IN_MOVED_FRO
 constexpr std::uint32_t k_drop_events = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
                                         | IN_CLOSE_WRITE | IN_ATTRIB | IN_MODIFY | IN_ONLYDIR;
 
-enum class Phase { waiting, running, done, retry };
+// waiting: not ready yet; queued: enqueued (or found enqueued before).
+enum class Phase { waiting, queued };
 
 struct DropDir {
   Phase phase = Phase::waiting;
   int wd = -1;
   detail::Fingerprint fp;
   Steady::time_point changed;
-  Steady::time_point retry_at;
-  std::chrono::seconds backoff{0};
-  std::string line;  // VENDOR/PRODUCT/CHANNEL of its drop.json when last started (or empty)
 };
 
 struct Running {
   detail::Worker worker;
-  std::string dir;   // the drop directory; empty for a reverify run
-  std::string line;  // its drop.json's VENDOR/PRODUCT/CHANNEL (empty: unknown)
+  bool reverify = false;  // an `ecluse reverify --all` run; else an `ecluse worker`
 };
 
 class Watcher {
  public:
-  explicit Watcher(const WatchOptions& o) : m_opts(o) {}
+  Watcher(const pipeline::Session& s, const WatchOptions& o) : m_s(s), m_opts(o) {}
 
   Result<int> run();
 
@@ -64,17 +60,18 @@ class Watcher {
   void scan();
   void dispatch();
   [[nodiscard]] bool ready(const std::string& dir, DropDir& d) const;
-  Status start_drop(const std::string& dir, DropDir& d);
+  void enqueue(const std::string& dir, DropDir& d);
+  void start_workers();
   void start_reverify();
   void on_inotify();
   void on_signal();
   void on_tick();
   void on_exit(std::size_t index);
-  void drop_exited(const std::string& dir, const detail::Finished& f);
-  void retry_later(const std::string& dir, DropDir& d, std::chrono::seconds after);
-  [[nodiscard]] bool once_done() const;
+  [[nodiscard]] bool pending() const;
+  [[nodiscard]] std::size_t workers() const;
   std::filesystem::path output_file();
 
+  const pipeline::Session& m_s;
   const WatchOptions& m_opts;
   fs::UniqueFd m_inotify;
   fs::UniqueFd m_signal;
@@ -86,6 +83,8 @@ class Watcher {
   bool m_stopping = false;
   bool m_failed = false;
   bool m_rescan = true;
+  bool m_workers_started = false;
+  Steady::time_point m_restart_at;  // a worker that exited is replaced from then on
   Steady::time_point m_next_rescan;
   Steady::time_point m_next_reverify;
   unsigned m_seq = 0;
@@ -153,11 +152,11 @@ void Watcher::scan() {
     log_event(m_opts.json_log, "drop.seen", {{"dir", key}});
   }
   for (auto it = m_drops.begin(); it != m_drops.end();) {
-    if (present.contains(it->first) || it->second.phase == Phase::running) {
+    if (present.contains(it->first)) {
       ++it;
       continue;
     }
-    if (it->second.phase != Phase::done) {
+    if (it->second.phase != Phase::queued) {
       log_event(m_opts.json_log, "drop.vanished", {{"dir", it->first}});
     }
     if (it->second.wd >= 0) {
@@ -186,22 +185,57 @@ std::filesystem::path Watcher::output_file() {
          / ("worker-" + std::to_string(::getpid()) + "-" + std::to_string(++m_seq) + ".json");
 }
 
-Status Watcher::start_drop(const std::string& dir, DropDir& d) {
-  std::vector<std::string> args{"--workspace",
-                                m_opts.workspace.string(),
-                                "ingest",
-                                dir,
-                                "--json",
-                                "--skip-finished",
-                                "--no-wait"};
-  if (!m_opts.promote_to.empty()) {
-    args.insert(args.end(), {"--promote-to", m_opts.promote_to});
+// Puts a ready drop into the job queue: a directory queued before (same drop.json) is left
+// as it is, which is how a restart does not replay what is done.
+void Watcher::enqueue(const std::string& dir, DropDir& d) {
+  auto e = queue::enqueue_drop(m_s, dir, m_opts.promote_to);
+  if (!e) {
+    log_event(m_opts.json_log,
+              "drop.failed",
+              {{"dir", dir}, {"reason", e.error().reason}, {"message", e.error().message}});
+    m_failed = m_failed || m_opts.once;
+    return;  // still waiting: tried again on the next loop
   }
-  ECLUSE_TRY(w, detail::spawn(m_opts.exe, args, output_file()));
-  log_event(m_opts.json_log, "drop.started", {{"dir", dir}, {"worker", w.pid}});
-  d.phase = Phase::running;
-  m_running.push_back(Running{std::move(w), dir, d.line});
-  return {};
+  d.phase = Phase::queued;
+  json::Json fields{{"dir", dir}, {"job", e->job.id}, {"drop", e->job.drop.substr(0, 12)}};
+  if (e->added) {
+    log_event(m_opts.json_log, "drop.queued", fields);
+    return;
+  }
+  fields["status"] = e->job.status;
+  const bool open = e->job.status == "queued" || e->job.status == "running";
+  log_event(m_opts.json_log, open ? "drop.already_queued" : "drop.already_finished", fields);
+}
+
+// The local workers: `ecluse worker` processes sharing the watcher's log (with --once they
+// drain the queue and exit).
+void Watcher::start_workers() {
+  m_workers_started = true;
+  for (auto n = workers(); n < m_opts.jobs; ++n) {
+    std::vector<std::string> args{"--workspace",
+                                  m_opts.workspace.string(),
+                                  "worker",
+                                  "--log-format",
+                                  m_opts.json_log ? "json" : "human"};
+    if (m_opts.once) {
+      args.emplace_back("--drain");
+    }
+    auto w = detail::spawn(m_opts.exe, args, {});
+    if (!w) {
+      log_event(m_opts.json_log,
+                "watch.worker_failed",
+                {{"reason", w.error().reason}, {"message", w.error().message}});
+      m_failed = m_failed || m_opts.once;
+      m_restart_at = Steady::now() + m_opts.retry;
+      return;
+    }
+    m_running.push_back(Running{std::move(*w), false});
+  }
+}
+
+std::size_t Watcher::workers() const {
+  return static_cast<std::size_t>(std::count_if(
+      m_running.begin(), m_running.end(), [](const Running& r) { return !r.reverify; }));
 }
 
 void Watcher::start_reverify() {
@@ -215,50 +249,25 @@ void Watcher::start_reverify() {
     return;
   }
   log_event(m_opts.json_log, "reverify.started", {{"worker", w->pid}});
-  m_running.push_back(Running{std::move(*w), "", ""});
+  m_running.push_back(Running{std::move(*w), true});
 }
 
-// Starts ready drops up to the job limit. Drops of one line (VENDOR/PRODUCT/CHANNEL) go one at
-// a time in name order: a later one waits while an earlier one runs, waits to be retried, or
-// is ready, so that versions are judged in order.
+// Enqueues the drops that became ready, in name order (the queue keeps drops of one line in
+// that order). The workers start once the first drops are queued (with --once: once every
+// drop that will be ready is), and a worker that exited is replaced (not with --once).
 void Watcher::dispatch() {
   if (m_stopping) {
     return;
   }
-  const auto now = Steady::now();
-  std::set<std::string> held_lines;
   for (auto& [dir, d] : m_drops) {
-    if (d.phase == Phase::retry && now >= d.retry_at) {
-      d.phase = Phase::waiting;
-    }
-    if (d.phase == Phase::running || d.phase == Phase::retry) {
-      held_lines.insert(d.line);
-      continue;
-    }
-    if (d.phase != Phase::waiting || !ready(dir, d)) {
-      continue;
-    }
-    d.line = detail::line_of(dir);
-    const bool held = !d.line.empty() && held_lines.contains(d.line);
-    held_lines.insert(d.line);
-    const auto busy = static_cast<unsigned>(std::count_if(
-        m_running.begin(), m_running.end(), [](const Running& r) { return !r.dir.empty(); }));
-    if (held || busy >= m_opts.jobs) {
-      continue;
-    }
-    if (auto started = start_drop(dir, d); !started) {
-      log_event(
-          m_opts.json_log,
-          "drop.failed",
-          {{"dir", dir}, {"reason", started.error().reason}, {"message", started.error().message}});
-      retry_later(dir, d, m_opts.retry);
+    if (d.phase == Phase::waiting && ready(dir, d)) {
+      enqueue(dir, d);
     }
   }
-}
-
-void Watcher::retry_later(const std::string& /*dir*/, DropDir& d, std::chrono::seconds after) {
-  d.phase = Phase::retry;
-  d.retry_at = Steady::now() + after;
+  if (m_opts.once ? (!m_workers_started && !pending())
+                  : (workers() < m_opts.jobs && Steady::now() >= m_restart_at)) {
+    start_workers();
+  }
 }
 
 void Watcher::on_inotify() {
@@ -287,8 +296,8 @@ void Watcher::on_inotify() {
       auto d = m_drops.find(it->second);
       if (d != m_drops.end()) {
         d->second.changed = Steady::now();
-        if (d->second.phase == Phase::done) {
-          d->second.phase = Phase::waiting;  // a finished directory changed: look again
+        if (d->second.phase == Phase::queued) {
+          d->second.phase = Phase::waiting;  // a queued directory changed: look again
         }
       }
     }
@@ -328,8 +337,8 @@ void Watcher::on_tick() {
     m_rescan = true;
     m_next_rescan = now + m_opts.rescan;
   }
-  const bool reverifying = std::any_of(
-      m_running.begin(), m_running.end(), [](const Running& r) { return r.dir.empty(); });
+  const bool reverifying =
+      std::any_of(m_running.begin(), m_running.end(), [](const Running& r) { return r.reverify; });
   if (m_opts.reverify_every && now >= m_next_reverify && !reverifying && !m_stopping) {
     m_next_reverify = now + *m_opts.reverify_every;
     start_reverify();
@@ -341,75 +350,23 @@ std::string string_at(const json::Json& j, const char* key) {
                                                                    : std::string();
 }
 
-void Watcher::drop_exited(const std::string& dir, const detail::Finished& f) {
-  auto it = m_drops.find(dir);
-  if (it == m_drops.end()) {
-    return;
-  }
-  auto& d = it->second;
-  const auto& out = f.output;
-  if (f.term_signal != 0) {
-    log_event(
-        m_opts.json_log,
-        "drop.worker_died",
-        {{"dir", dir}, {"signal", f.term_signal}, {"message", "resumes from its last commit"}});
-    m_failed = m_failed || m_opts.once;
-    d.backoff = std::min(k_max_backoff, std::max(m_opts.retry, d.backoff * 2));
-    retry_later(dir, d, d.backoff);
-    return;
-  }
-  if (out.is_object() && out.contains("drops") && out.at("drops").is_array()
-      && !out.at("drops").empty()) {
-    const auto& drop = out.at("drops").at(0);
-    json::Json fields{
-        {"dir", dir}, {"drop", string_at(drop, "short_id")}, {"state", string_at(drop, "state")}};
-    if (drop.contains("rejection") && drop.at("rejection").is_object()) {
-      fields["reason"] = string_at(drop.at("rejection"), "reason");
-    }
-    if (drop.contains("promotion") && drop.at("promotion").is_object()) {
-      const auto& p = drop.at("promotion");
-      fields["promoted_to"] = string_at(p, "channel");
-      if (p.contains("error")) {
-        fields["promotion_refused"] = string_at(p.at("error"), "reason");
-        fields["message"] = string_at(p.at("error"), "message");
-      }
-    }
-    const bool skipped = drop.value("skipped", false);
-    log_event(m_opts.json_log, skipped ? "drop.already_finished" : "drop.finished", fields);
-    d.phase = Phase::done;
-    d.backoff = std::chrono::seconds(0);
-    return;
-  }
-  const auto error = out.is_object() ? out.value("error", json::Json::object()) : json::Json();
-  const auto why = string_at(error, "reason");
-  if (why == reason::k_state_lease_held.code) {
-    log_event(
-        m_opts.json_log, "drop.busy", {{"dir", dir}, {"message", string_at(error, "message")}});
-    retry_later(dir, d, m_opts.retry);
-    return;
-  }
-  if (why == reason::k_pipeline_interrupted.code) {
-    log_event(m_opts.json_log, "drop.interrupted", {{"dir", dir}});
-    d.phase = Phase::waiting;
-    return;
-  }
-  log_event(m_opts.json_log,
-            "drop.failed",
-            {{"dir", dir},
-             {"exit", f.exit_code},
-             {"reason", why},
-             {"message", why.empty() ? f.error_line : string_at(error, "message")}});
-  m_failed = m_failed || m_opts.once;
-  d.backoff = std::min(k_max_backoff, std::max(m_opts.retry, d.backoff * 2));
-  retry_later(dir, d, d.backoff);
-}
-
 void Watcher::on_exit(std::size_t index) {
   auto r = std::move(m_running.at(index));
   m_running.erase(m_running.begin() + static_cast<std::ptrdiff_t>(index));
   const auto f = detail::reap(r.worker);
-  if (!r.dir.empty()) {
-    drop_exited(r.dir, f);
+  if (!r.reverify) {
+    json::Json fields{{"worker", r.worker.pid}, {"exit", f.exit_code}};
+    if (f.term_signal != 0) {
+      fields["signal"] = f.term_signal;
+      fields["message"] = "its job resumes from the last committed stage";
+    }
+    if (f.term_signal != 0 || f.exit_code != 0) {
+      m_failed = m_failed || m_opts.once;
+      log_event(m_opts.json_log, "watch.worker_exited", fields);
+    }
+    if (!m_stopping && !m_opts.once) {
+      m_restart_at = Steady::now() + std::chrono::seconds(1);
+    }
     return;
   }
   json::Json fields{{"exit", f.exit_code}};
@@ -424,20 +381,12 @@ void Watcher::on_exit(std::size_t index) {
   log_event(m_opts.json_log, "reverify.finished", fields);
 }
 
-bool Watcher::once_done() const {
-  if (!m_running.empty()) {
-    return false;
-  }
-  return std::none_of(m_drops.begin(), m_drops.end(), [&](const auto& e) {
-    const auto& d = e.second;
-    if (d.phase == Phase::retry) {
-      return !m_failed;  // a failed once-run stops; a busy drop is waited for
-    }
-    if (d.phase != Phase::waiting) {
-      return false;
-    }
-    return m_opts.ready == ReadyRule::quiet || detail::has_marker(e.first);
-  });
+// With --once and --ready quiet, drops still settling: the workers wait until they are queued.
+bool Watcher::pending() const {
+  return m_opts.ready == ReadyRule::quiet
+         && std::any_of(m_drops.begin(), m_drops.end(), [](const auto& e) {
+              return e.second.phase == Phase::waiting;
+            });
 }
 
 Result<int> Watcher::run() {
@@ -455,7 +404,8 @@ Result<int> Watcher::run() {
       scan();
     }
     dispatch();
-    if ((m_stopping || m_opts.once) && (m_stopping ? m_running.empty() : once_done())) {
+    if ((m_stopping || m_opts.once)
+        && (m_stopping ? m_running.empty() : m_workers_started && m_running.empty())) {
       log_event(m_opts.json_log, "watch.stopped", {{"failed", m_failed}});
       return m_failed ? k_exit_failed : 0;
     }
@@ -486,8 +436,8 @@ Result<int> Watcher::run() {
 
 }  // namespace
 
-Result<int> run(const WatchOptions& opts) {
-  Watcher w(opts);
+Result<int> run(const pipeline::Session& s, const WatchOptions& opts) {
+  Watcher w(s, opts);
   return w.run();
 }
 

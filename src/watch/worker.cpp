@@ -52,11 +52,13 @@ Result<Worker> spawn(const std::filesystem::path& exe,
   w.output = output;
   const auto err = std::filesystem::path(output.string() + ".err");
   try {
-    bp::child c(bp::exe = exe.string(),
-                bp::args = args,
-                bp::std_in<bp::null, bp::std_out> output.string(),
-                bp::std_err > err.string(),
-                UnblockSignals{});
+    auto c = output.empty() ? bp::child(
+                 bp::exe = exe.string(), bp::args = args, bp::std_in < bp::null, UnblockSignals{})
+                            : bp::child(bp::exe = exe.string(),
+                                        bp::args = args,
+                                        bp::std_in<bp::null, bp::std_out> output.string(),
+                                        bp::std_err > err.string(),
+                                        UnblockSignals{});
     w.pid = c.id();
     c.detach();  // reaped by reap(), not by Boost
   } catch (const std::exception& e) {
@@ -89,6 +91,10 @@ Finished reap(Worker& w) {
     } else if (WIFSIGNALED(status)) {
       f.term_signal = WTERMSIG(status);
     }
+  }
+  w.pidfd = fs::UniqueFd();
+  if (w.output.empty()) {
+    return f;
   }
   const auto err = std::filesystem::path(w.output.string() + ".err");
   if (auto text = fs::read_file_bounded(

@@ -20,7 +20,8 @@ struct Worker {
   std::filesystem::path output;  // its stdout (JSON), then stderr in output + ".err"
 };
 
-// Starts exe with args, stdin from /dev/null, stdout and stderr into files beside `output`.
+// Starts exe with args, stdin from /dev/null, stdout and stderr into files beside `output`
+// (an empty output: the watcher's own stdout and stderr, for `ecluse worker`'s log lines).
 // watch.failed when it cannot be started.
 Result<Worker> spawn(const std::filesystem::path& exe,
                      const std::vector<std::string>& args,

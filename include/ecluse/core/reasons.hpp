@@ -250,6 +250,7 @@ inline constexpr Reason k_transfer_bad_index{"transfer.bad_index", Errc::rejecte
 inline constexpr Reason k_transfer_mismatch{"transfer.mismatch", Errc::rejected, "an export's bundle or metadata differs from what its signed index names"};
 // Triggers: the watcher, leases, graceful stops and scheduled re-verification.
 inline constexpr Reason k_pipeline_interrupted{"pipeline.interrupted", Errc::unavailable, "a stop was asked for (SIGTERM or SIGINT): the drop resumes from its last committed stage on the next run"};
+inline constexpr Reason k_pipeline_yielded{"pipeline.yielded", Errc::unavailable, "the run did the stages it was given (a queue job is one stage): the next stage is the chain's next job"};
 inline constexpr Reason k_state_lease_held{"state.lease_held", Errc::unavailable, "another process holds the lease on this drop or run (it is being processed)"};
 inline constexpr Reason k_state_lease_lost{"state.lease_lost", Errc::unavailable, "this process's lease expired and another process took it over: it stopped at its last commit point"};
 inline constexpr Reason k_watch_failed{"watch.failed", Errc::unavailable, "the watcher cannot watch staging/incoming/ or start a worker"};

@@ -42,6 +42,13 @@ class Session {
   // Appends an event to the journal with the session's actor and time.
   Status record(const std::string& drop, const std::string& event, json::Json details) const;
 
+  // How many more stages may run in this session: -1 without limit (the CLI); the queue's
+  // workers run one stage per job. spend_stage() is called before a stage runs: it fails with
+  // pipeline.yielded when none is left.
+  void set_stage_budget(int stages) const { m_stages_left = stages; }
+
+  Status spend_stage(const std::string& stage, const std::string& id) const;
+
  private:
   Session(workspace::Workspace ws,
           std::unique_ptr<store::StateStore> state,
@@ -53,6 +60,7 @@ class Session {
   store::ContentStore m_objects;
   const Clock* m_clock;
   std::string m_actor;
+  mutable int m_stages_left = -1;
 };
 
 struct IngestOutcome {
@@ -75,6 +83,9 @@ struct IngestOptions {
   // When another process holds the drop's lease: wait for it (the CLI), or fail at once with
   // state.lease_held (the watcher's workers: the watcher looks again later).
   bool wait_for_lease = true;
+  // 0: every stage left; N: N stages run, then the run stops with pipeline.yielded before the
+  // next (a queue job is one stage).
+  int max_stages = 0;
 };
 
 // Runs a drop directory through every stage that exists today (intake, verify, unpack, diff,
@@ -89,6 +100,13 @@ struct IngestOptions {
 Result<IngestOutcome> ingest(const Session& s,
                              const std::filesystem::path& drop_dir,
                              const store::ProgressFn& progress = {},
+                             const IngestOptions& opts = {});
+
+// Runs a drop already taken in (by id) from its last committed stage, under its lease: what a
+// queue worker does for the stages after intake. Unlike ingest, a drop with nothing left to run
+// is simply its outcome (no intake.replay).
+Result<IngestOutcome> resume(const Session& s,
+                             const std::string& id,
                              const IngestOptions& opts = {});
 
 }  // namespace ecluse::pipeline

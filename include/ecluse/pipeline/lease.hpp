@@ -22,6 +22,9 @@ inline constexpr std::chrono::seconds k_lease_ttl{60};
 // This process's owner name: "HOST:PID:NONCE".
 const std::string& lease_owner();
 
+// Is owner ("HOST:PID:NONCE") a process of this host that no longer exists (or a zombie)?
+bool holder_is_dead(const std::string& owner);
+
 class LeaseHolder {
  public:
   // Claims lease `name` (e.g. "drop:ID") for this process; state.lease_held, naming the holder
@@ -34,6 +37,11 @@ class LeaseHolder {
   static Result<std::unique_ptr<LeaseHolder>> claim(const Session& s,
                                                     const std::string& name,
                                                     bool wait);
+  // Renews a job this process claimed from the queue (store::StateStore::claim_job) until the
+  // holder is destroyed; lost() when another worker took it over.
+  static Result<std::unique_ptr<LeaseHolder>> hold_job(const Session& s,
+                                                       const store::Job& job,
+                                                       std::chrono::seconds ttl);
   LeaseHolder(const LeaseHolder&) = delete;
   LeaseHolder& operator=(const LeaseHolder&) = delete;
   LeaseHolder(LeaseHolder&&) = delete;
@@ -49,6 +57,7 @@ class LeaseHolder {
 
  private:
   explicit LeaseHolder(std::unique_ptr<Renewer> renewer);
+  static Result<std::unique_ptr<LeaseHolder>> start(const Session& s, std::unique_ptr<Renewer> r);
   std::unique_ptr<Renewer> m_renewer;
 };
 

@@ -80,6 +80,7 @@ Result<std::optional<Out>> run_stage(const Session& s,
                 id);
   }
   ECLUSE_CHECK(check_not_interrupted(spec.name, id));
+  ECLUSE_CHECK(s.spend_stage(spec.name, id));
   StageRun<Out> result = run();
   if (!result.out && !is_rejection(result.out.error())) {
     return fail(result.out.error());

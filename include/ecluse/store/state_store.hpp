@@ -258,8 +258,9 @@ class StateStore {
   // Expires a running job's lease when owner (a dead process) still holds it: a
   // compare-and-swap, so of two workers finding it dead only one changes it.
   virtual Result<bool> expire_job(std::int64_t id, const std::string& owner) = 0;
-  // Every job, oldest first.
+  // Every job, oldest first; open_jobs: those queued or running.
   virtual Result<std::vector<Job>> jobs() = 0;
+  virtual Result<std::vector<Job>> open_jobs() = 0;
 
   [[nodiscard]] virtual int schema_version() const = 0;
 };

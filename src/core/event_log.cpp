@@ -1,13 +1,12 @@
-// One line per event: "TIME EVENT key=value …" or a JSON object.
-#include "log.hpp"
-
+// One line per event: "TIME EVENT key=value …" or a JSON object, in one write.
 #include <ecluse/core/clock.hpp>
+#include <ecluse/core/event_log.hpp>
 #include <ecluse/core/printable.hpp>
 
 #include <cstdio>
 #include <string>
 
-namespace ecluse::watch::detail {
+namespace ecluse {
 
 void log_event(bool json_lines, std::string_view event, const json::Json& fields) {
   static const SystemClock k_clock;
@@ -30,4 +29,4 @@ void log_event(bool json_lines, std::string_view event, const json::Json& fields
   (void)std::fflush(stdout);
 }
 
-}  // namespace ecluse::watch::detail
+}  // namespace ecluse
