@@ -544,9 +544,10 @@ class SqlStateStore final : public StateStore {
   }
 
   Result<bool> expire_job(std::int64_t id, const std::string& owner) override {
-    ECLUSE_TRY(
-        r,
-        q("UPDATE jobs SET expires_at=0 WHERE id=? AND owner=? AND status='running'", {id, owner}));
+    ECLUSE_TRY(r,
+               q("UPDATE jobs SET expires_at=0 WHERE id=? AND owner=? AND status='running' "
+                 "AND expires_at<>0",
+                 {id, owner}));
     return r.changes == 1;
   }
 
