@@ -18,7 +18,10 @@ case "$cmd" in
     dir=$2 port=$3
     if [ -f "$dir/data/postmaster.pid" ]; then "$0" stop "$dir" || true; fi
     rm -rf "$dir"; mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$dir"
+      runuser -u postgres -- test -w "$dir" || { echo "pg-cluster: user postgres cannot reach $dir (a parent directory is private): choose a directory under /tmp" >&2; exit 1; }
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U ecluse --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     # fsync stays on (the default): the state store's durability is what the tests rely on.

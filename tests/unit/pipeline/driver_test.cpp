@@ -236,3 +236,35 @@ TEST_CASE("pipeline::run_stage records a rejection and stops; evaluation failure
     CHECK(events(w, "first.rejected") == 1);
   }
 }
+
+TEST_CASE("pipeline::ingest with max_stages runs that many stages, then resume one at a time") {
+  TestWorkspace w;
+  const auto dir = DropBuilder{}.write(w.dir / "drop");
+  ecluse::pipeline::IngestOptions one;
+  one.max_stages = 1;
+  // intake only: the next stage is left for the next job (pipeline.yielded, naming the drop).
+  const auto first = ecluse::pipeline::ingest(w.s(), dir, {}, one);
+  REQUIRE_FALSE(first.has_value());
+  CHECK(first.error().reason == "pipeline.yielded");
+  const auto id = first.error().item;
+  CHECK(w.s().state().get_drop(id).value()->state == DropState::received);
+  CHECK(events(w, "intake.received") == 1);
+  CHECK(events(w, "verify.done") == 0);
+  // resume runs exactly one more stage each time.
+  const auto second = ecluse::pipeline::resume(w.s(), id, one);
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().reason == "pipeline.yielded");
+  CHECK(w.s().state().get_drop(id).value()->state == DropState::verified);
+  CHECK(events(w, "verify.done") == 1);
+  CHECK(events(w, "unpack.done") == 0);
+  // Without a limit, resume runs the rest; a finished drop is its outcome, not a replay.
+  const auto rest = ecluse::pipeline::resume(w.s(), id).value();
+  CHECK(ecluse::test::past(rest.drop.state, DropState::unpacked));
+  const auto again = ecluse::pipeline::resume(w.s(), id).value();
+  CHECK_FALSE(again.replay);
+  CHECK(again.drop.state == rest.drop.state);
+  CHECK(events(w, "verify.done") == 1);
+  CHECK(events(w, "unpack.done") == 1);
+  CHECK(events(w, "intake.replay") == 0);
+  CHECK(ecluse::pipeline::resume(w.s(), "00ff").error().reason == "state.unknown_drop");
+}

@@ -96,6 +96,12 @@ TEST_CASE("workspace::Config::from_json refuses unknown keys and bad values") {
   SUBCASE("watch: unknown key") {
     config["watch"]["poll"] = true;
   }
+  SUBCASE("state: a connection that is not a string") {
+    config["state"]["connection"] = 5432;
+  }
+  SUBCASE("state: a lease too short to renew") {
+    config["state"]["lease_seconds"] = 1;
+  }
   SUBCASE("wrong schema") {
     config["schema"] = "ecluse.config/v9";
   }
@@ -165,4 +171,20 @@ TEST_CASE("workspace::Config reads the watch section, defaults included") {
   CHECK(w.promote_to.empty());
   CHECK(w.retry_seconds == 15);
   CHECK(w.reverify_every_seconds == 86400);
+}
+
+TEST_CASE("workspace::Config reads the state store's connection and lease lifetime") {
+  ecluse::test::TempDir d;
+  REQUIRE(ecluse::workspace::init(d / "ws").has_value());
+  const auto defaults = Workspace::open(d / "ws").value().config();
+  CHECK(defaults.state_connection.empty());
+  CHECK(defaults.lease_seconds == 60);
+  auto config = ecluse::json::parse_strict(ecluse::test::read_file(d / "ws" / "ecluse.json")).value;
+  config["state"]["connection"] = "postgresql://ecluse@db.internal/ecluse";
+  config["state"]["lease_seconds"] = 20;
+  ecluse::test::write_file(d / "ws" / "ecluse.json", config.dump());
+  const auto c = Workspace::open(d / "ws").value().config();
+  CHECK(c.state_connection == "postgresql://ecluse@db.internal/ecluse");
+  CHECK(c.lease_seconds == 20);
+  CHECK(c.to_json()["state"]["connection"] == "postgresql://ecluse@db.internal/ecluse");
 }
