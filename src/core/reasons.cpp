@@ -237,6 +237,7 @@ std::span<const Reason* const> all_reasons() {
       &k_transfer_bad_index,
       &k_transfer_mismatch,
       &k_pipeline_interrupted,
+      &k_pipeline_yielded,
       &k_state_lease_held,
       &k_state_lease_lost,
       &k_watch_failed,
