@@ -9,7 +9,9 @@
 # For each worker count, R runs (default 3) on a fresh workspace and database: every drop is
 # queued first (`ecluse enqueue`), then the workers drain the queue; the time is from their
 # start to the last one's exit. Prints drops/s per count (median) and the speed-up over one
-# worker, as a table and as JSON (also in /tmp/ecluse-bench-workers.json).
+# worker, as a table and as JSON (also in /tmp/ecluse-bench-workers.json). With PostgreSQL it
+# also reports the database load: transactions per drop (from pg_stat_database, enqueue
+# included) and the transactions per second of one idle worker at the default poll interval.
 # usage: scripts/bench/workers.sh [--drops D] [--runs R] [--store postgresql|sqlite]
 #                                 [--build-dir DIR]   (default build/release, built if absent)
 set -euo pipefail
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --store) store=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +33,7 @@ if [ "$build" = build/release ] && [ ! -x build/release/ecluse ]; then
   cmake --build --preset release -j "$(nproc)" --target ecluse >/dev/null
 fi
 bin=$(cd "$build" && pwd)/ecluse
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 t=$(mktemp -d /tmp/ecluse-bench-workers.XXXXXX)
 port=$((56000 + RANDOM % 900))
 pg=/tmp/ecluse-bench-pg-$port  # outside $t: the server runs as user postgres
@@ -88,6 +91,12 @@ PY
   echo "$ws"
 }
 
+# Transactions committed or rolled back in database NAME so far (PostgreSQL's statistics).
+xacts() {  # NAME
+  "$pgbin/psql" -tA "host=127.0.0.1 port=$port user=ecluse dbname=postgres" \
+    -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$1'"
+}
+
 # One run: N workers drain the queue of every drop; prints the seconds it took.
 run() {  # N NAME
   local n=$1 ws; ws=$(workspace "$2")
@@ -100,11 +109,27 @@ run() {  # N NAME
   done
   for k in "${pids[@]}"; do wait "$k" || { echo "a worker failed:" >&2; cat "$ws"/worker*.log >&2; exit 1; }; done
   end=$(date +%s.%N)
+  if [ "$store" = postgresql ]; then  # the database's transactions for this run (workers flush their counts at exit)
+    echo "$(xacts "$2") $n" >> "$t/xacts"
+  fi
   local promoted
   promoted=$(ECLUSE_WORKSPACE=$ws "$bin" status --json | python3 -c 'import json,sys; print(sum(d["state"]=="promoted" for d in json.load(sys.stdin)["drops"]))')
   [ "$promoted" -eq "$drops" ] || { echo "only $promoted of $drops promoted" >&2; exit 1; }
   rm -rf "$ws"
   echo "$end - $start" | bc -l
+}
+
+# The cost of idle workers: one worker with the default poll interval on an empty queue for
+# 10 s; prints transactions per second.
+idle_rate() {
+  local ws; ws=$(workspace idle)
+  local before after pid
+  before=$(xacts idle)
+  ECLUSE_WORKSPACE=$ws "$bin" worker > "$ws/worker.log" 2>&1 & pid=$!
+  sleep 10; kill -TERM "$pid"; wait "$pid" || true
+  sleep 1; after=$(xacts idle)
+  rm -rf "$ws"
+  echo "($after - $before) / 10" | bc -l
 }
 
 echo "== $drops drops, $(nproc) cores, store $store, $runs runs per worker count"
@@ -115,16 +140,28 @@ for n in 1 2 4; do
   results+=("$n:${times[*]}")
   echo "   $n worker(s): ${times[*]} s"
 done
-python3 - "$drops" "$store" "${results[@]}" <<'PY' | tee /tmp/ecluse-bench-workers.json
+idle=0
+[ "$store" = postgresql ] && idle=$(idle_rate)
+touch "$t/xacts"
+python3 - "$drops" "$store" "$t/xacts" "$idle" "${results[@]}" <<'PY' | tee /tmp/ecluse-bench-workers.json
 import json, statistics, sys
 drops, store = int(sys.argv[1]), sys.argv[2]
+per_run = [line.split() for line in open(sys.argv[3]) if line.strip()]
+idle = float(sys.argv[4])
 rows = []
-for arg in sys.argv[3:]:
+for arg in sys.argv[5:]:
     n, times = arg.split(":")
     t = statistics.median(float(x) for x in times.split())
     rows.append({"workers": int(n), "median_seconds": round(t, 2), "drops_per_second": round(drops / t, 3)})
 base = rows[0]["drops_per_second"]
 for r in rows:
     r["speedup"] = round(r["drops_per_second"] / base, 2)
-print(json.dumps({"drops": drops, "store": store, "results": rows}, indent=2))
+for r in rows:
+    x = [int(v) for v, n in per_run if int(n) == r["workers"]]
+    if x:
+        r["db_transactions_per_drop"] = round(statistics.median(x) / drops, 1)
+out = {"drops": drops, "store": store, "results": rows}
+if store == "postgresql":
+    out["idle_worker_transactions_per_second"] = round(idle, 2)
+print(json.dumps(out, indent=2))
 PY

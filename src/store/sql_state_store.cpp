@@ -705,14 +705,35 @@ Status set_schema_version(sql::Connection& c, int version) {
       .map([](const Rows&) {});
 }
 
+// The schema version without writing or locking anything: 0 when PostgreSQL has no version
+// table yet. Every connection asks; only one that finds an old schema migrates.
+Result<int> current_schema_version(sql::Connection& c) {
+  if (c.dialect() == sql::Dialect::sqlite) {
+    return schema_version_of(c);
+  }
+  ECLUSE_TRY(
+      exists,
+      c.query("SELECT CASE WHEN to_regclass('ecluse_schema') IS NULL THEN 0 ELSE 1 END", {}));
+  if (exists.rows.empty() || exists.rows[0].integer(0) == 0) {
+    return 0;
+  }
+  ECLUSE_TRY(r, c.query("SELECT version FROM ecluse_schema", {}));
+  return r.rows.empty() ? 0 : static_cast<int>(r.rows[0].integer(0));
+}
+
 Result<int> migrate(sql::Connection& c, const std::string& where) {
+  const int known = static_cast<int>(k_migrations.size());
+  ECLUSE_TRY(current, current_schema_version(c));
+  if (current == known) {
+    return known;  // the common case: no transaction, no lock, no write
+  }
   ECLUSE_TRY(tx, Tx::begin(c));
   if (c.dialect() == sql::Dialect::postgres) {
     // Workers starting together: one migrates, the others wait for it and find it done.
     ECLUSE_CHECK(c.query("SELECT pg_advisory_xact_lock(?)", {std::int64_t{0x65636c757365}}));
   }
-  ECLUSE_TRY(version, schema_version_of(c));
-  const int latest = static_cast<int>(k_migrations.size());
+  ECLUSE_TRY(version, schema_version_of(c));  // again, under the lock
+  const int latest = known;
   if (version > latest) {
     return fail(reason::k_store_schema_too_new,
                 where + " has schema version " + std::to_string(version)

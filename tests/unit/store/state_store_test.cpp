@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <sqlite3.h>
@@ -294,6 +295,43 @@ TEST_CASE_TEMPLATE("store::StateStore records a stage's findings once when the s
   CHECK(list[0].stage == "unpack");
   CHECK(list[1].code == "diff.new_endpoint");
   CHECK(list[2].code == "diff.new_executable");
+}
+
+TEST_CASE(
+    "store::open_sqlite of an up-to-date store writes nothing: it opens while another "
+    "connection holds the write lock") {
+  ecluse::test::TempDir dir;
+  { REQUIRE(ecluse::store::open_sqlite(dir / "state.db", 1000).has_value()); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir / "state.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto st = ecluse::store::open_sqlite(dir / "state.db", 50);  // would time out writing
+  CHECK(st.has_value());
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
+TEST_CASE(
+    "store::open_postgres of an up-to-date store takes no lock: it opens while the "
+    "migration lock is held") {
+  const ecluse::test::PostgresBackend pg;
+  { REQUIRE(ecluse::store::open_postgres(pg.conninfo()).has_value()); }
+  auto holder = ecluse::store::sql::connect_postgres(pg.conninfo()).value();
+  REQUIRE(holder->script("SELECT pg_advisory_lock(111477695804261)").has_value());  // migrate()'s
+  std::atomic<bool> done{false};
+  std::atomic<bool> opened{false};
+  std::thread opener([&] {
+    opened = ecluse::store::open_postgres(pg.conninfo()).has_value();
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(done);  // an open that waited for the lock is released below, and fails here
+  REQUIRE(holder->script("SELECT pg_advisory_unlock(111477695804261)").has_value());
+  opener.join();
+  CHECK(opened);
 }
 
 TEST_CASE(
