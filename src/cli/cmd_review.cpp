@@ -1,8 +1,11 @@
 // ecluse approve DROP --as NAME --reason TEXT and ecluse reject DROP --as NAME --reason TEXT:
 // an engineer's decision on a held drop, journaled. An approval is signed with the engineer's
 // key (keys generate --role engineer --name NAME); distinct unrevoked keys count once each.
+// A drop that came through the job queue continues there once approved: its chain's next
+// stage (promote, when the chain has a channel) is queued for the workers.
 #include <ecluse/core/printable.hpp>
 #include <ecluse/pipeline/review.hpp>
+#include <ecluse/queue/queue.hpp>
 
 #include "common.hpp"
 
@@ -17,12 +20,22 @@ struct ReviewOptions {
   bool json = false;
 };
 
-json::Json outcome_json(const pipeline::ReviewOutcome& r) {
+json::Json outcome_json(const pipeline::ReviewOutcome& r, const std::optional<store::Job>& queued) {
   auto j = drop_json(r.drop);
   j["approvals_required"] = r.required;
   j["approved_by"] = r.approvers;
   j["continued"] = r.continued;
+  j["queued"] = queued ? queue::to_json(*queued) : json::Json();
   return j;
+}
+
+std::string queued_text(const std::optional<store::Job>& queued) {
+  if (!queued) {
+    return "";
+  }
+  return "queued    job " + std::to_string(queued->id) + ": " + queued->stage
+         + (queued->stage == "promote" ? " to " + printable(queued->promote_to) : "")
+         + " (ecluse worker runs it)\n";
 }
 
 std::string outcome_text(const pipeline::ReviewOutcome& r, bool approving) {
@@ -58,7 +71,16 @@ int run_review(const GlobalOptions& g, const ReviewOptions& o, bool approving) {
   if (!r) {
     return report(r.error(), o.json);
   }
-  out(o.json ? json::dump_pretty(outcome_json(*r)) + "\n" : outcome_text(*r, approving));
+  std::optional<store::Job> queued;
+  if (approving) {
+    auto next = queue::continue_reviewed(*session, d->id);
+    if (!next) {
+      return report(next.error(), o.json);  // the approval stands; `ecluse promote` still works
+    }
+    queued = *next;
+  }
+  out(o.json ? json::dump_pretty(outcome_json(*r, queued)) + "\n"
+             : outcome_text(*r, approving) + queued_text(queued));
   return k_exit_ok;
 }
 

@@ -293,6 +293,20 @@ json::Json to_json(const store::Job& j) {
           {"updated_at", j.updated_at}};
 }
 
+Result<std::optional<store::Job>> continue_reviewed(const pipeline::Session& s,
+                                                    const std::string& drop) {
+  ECLUSE_TRY(last, s.state().latest_job_of(drop));
+  ECLUSE_TRY(d, s.state().get_drop(drop));
+  if (!last || !d) {
+    return std::optional<store::Job>{};
+  }
+  const auto stage = next_stage(d->state, last->promote_to);
+  if (!stage) {
+    return std::optional<store::Job>{};
+  }
+  return s.state().continue_chain(last->chain, *stage, format_utc(s.clock().now()));
+}
+
 Result<store::Enqueued> enqueue_drop(const pipeline::Session& s,
                                      const std::filesystem::path& dir,
                                      const std::string& promote_to) {

@@ -551,6 +551,34 @@ class SqlStateStore final : public StateStore {
     return r.changes == 1;
   }
 
+  Result<std::optional<Job>> latest_job_of(const std::string& drop) override {
+    ECLUSE_TRY(r, query_jobs("WHERE c.drop_id=? ORDER BY j.chain DESC, j.id DESC LIMIT 1", {drop}));
+    return r.empty() ? std::optional<Job>{} : std::optional<Job>(r.front());
+  }
+
+  Result<std::optional<Job>> continue_chain(std::int64_t chain,
+                                            const std::string& stage,
+                                            const std::string& at) override {
+    ECLUSE_TRY(tx, Tx::begin(*m_conn));
+    // PostgreSQL: the chain's row locked, so two callers queue the stage once; SQLite holds
+    // the write lock already.
+    const std::string lock = m_conn->dialect() == sql::Dialect::postgres ? " FOR UPDATE" : "";
+    ECLUSE_TRY(c, q("SELECT id FROM job_chains WHERE id=?" + lock, {chain}));
+    if (c.rows.empty()) {
+      return fail(reason::k_store_db, "state store: no job chain " + std::to_string(chain));
+    }
+    ECLUSE_TRY(busy,
+               q("SELECT 1 FROM jobs WHERE chain=? AND (status IN ('queued','running') OR stage=?)",
+                 {chain, stage}));
+    if (!busy.rows.empty()) {
+      return std::optional<Job>{};
+    }
+    ECLUSE_CHECK(insert_job(chain, stage, at));
+    ECLUSE_CHECK(tx.commit());
+    ECLUSE_TRY(added, query_jobs("WHERE j.chain=? ORDER BY j.id DESC LIMIT 1", {chain}));
+    return std::optional<Job>(added.at(0));
+  }
+
   Result<std::vector<Job>> jobs() override { return query_jobs("ORDER BY j.id", {}); }
 
   Result<std::vector<Job>> open_jobs() override {

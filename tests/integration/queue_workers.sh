@@ -10,7 +10,8 @@
 #   every drop promoted, one tag each, versions of a product promoted in order; each journal
 #   event of a drop's run exactly once; one job per stage per drop, all done; no lease left;
 #   the killed worker's job taken over (a second attempt); jobs shared by several workers;
-#   git fsck, ecluse verify and log --verify clean.
+#   git fsck, ecluse verify and log --verify clean. Then a drop held for review, approved: the
+#   approval queues its promotion and a worker carries it into the channel.
 # QUEUE_STORE=sqlite runs the same against SQLite's state.db.
 source "$(dirname "$0")/lib.sh"
 export HOME=$t GIT_CONFIG_NOSYSTEM=1
@@ -113,4 +114,22 @@ git --git-dir="$repo" show main:metadata/1.root.json > "$t/root.json"
 "$bin" verify "$repo" --root "$t/root.json" >/dev/null || fail "ecluse verify of the channel"
 "$bin" log --verify >/dev/null || fail "journal chain"
 [ "$("$bin" queue)" = "no queued or running jobs" ] || fail "jobs left open"
+
+# A drop held for review continues through the queue once approved: the demo release (a new
+# executable, a phone-home attempt) under the default policy.
+"$bin" policy default > "$ECLUSE_WORKSPACE/policy.json"
+"$bin" enqueue "$t/demo/drop" --promote-to preprod >/dev/null
+"$bin" worker --drain --poll-ms 100 > "$t/w4" 2>&1 || { cat "$t/w4"; fail "worker on the demo drop"; }
+held=$("$bin" status --json | python3 -c 'import json,sys; print(*[d["id"] for d in json.load(sys.stdin)["drops"] if d["product"] == "cloud-agent" and d["state"] == "held"])')
+[ -n "$held" ] || fail "the demo drop was not held for review"
+[ "$("$bin" queue)" = "no queued or running jobs" ] || fail "a held drop left a job open"
+"$bin" approve "$held" --as alice --reason "phone-home reviewed" > "$t/approve" || fail "approve"
+grep -Eq '^queued +job [0-9]+: promote to preprod' "$t/approve" || { cat "$t/approve"; fail "approval queued no promotion"; }
+"$bin" worker --drain --poll-ms 100 > "$t/w5" 2>&1 || { cat "$t/w5"; fail "worker on the approved drop"; }
+"$bin" show "$held" --json | python3 -c 'import json,sys; s=json.load(sys.stdin)["state"]; assert s == "promoted", s' \
+  || fail "the approved drop was not promoted by a worker"
+git --git-dir="$repo" tag -l | grep -q '^cloud-agent' || fail "no tag for the approved drop"
+"$bin" verify "$repo" --root "$t/root.json" >/dev/null || fail "ecluse verify after the approved drop"
+"$bin" approve "$held" --as bob --reason "late" > /dev/null 2>&1 && fail "approving a promoted drop"
+[ "$("$bin" queue)" = "no queued or running jobs" ] || fail "jobs left open after the approved drop"
 echo "queue workers ($store): all checks passed"

@@ -32,6 +32,13 @@ Result<store::Enqueued> enqueue_drop(const pipeline::Session& s,
 // for review, promoted, or signed with nowhere to promote to).
 std::optional<std::string> next_stage(DropState state, const std::string& promote_to);
 
+// After a review: queues the next stage of the drop's job chain (sign once approved, promote
+// once signed, when the chain has a channel), so that the workers carry a drop that waited
+// for engineers on to its channel. nullopt when the drop never went through the queue, its
+// chain has nowhere to go or already continues.
+Result<std::optional<store::Job>> continue_reviewed(const pipeline::Session& s,
+                                                    const std::string& drop);
+
 struct WorkerOptions {
   bool drain = false;                   // exit once no job is queued or running
   std::uint64_t max_jobs = 0;           // exit after this many jobs (0: no limit)

@@ -258,6 +258,13 @@ class StateStore {
   // Expires a running job's lease when owner (a dead process) still holds it: a
   // compare-and-swap, so of two workers finding it dead only one changes it.
   virtual Result<bool> expire_job(std::int64_t id, const std::string& owner) = 0;
+  // The newest job of the newest chain that ran drop (nullopt: it never went through the queue).
+  virtual Result<std::optional<Job>> latest_job_of(const std::string& drop) = 0;
+  // Queues `stage` at the end of a finished chain (a drop held for review and approved since):
+  // nullopt, changing nothing, when the chain has a queued or running job or ran that stage.
+  virtual Result<std::optional<Job>> continue_chain(std::int64_t chain,
+                                                    const std::string& stage,
+                                                    const std::string& at) = 0;
   // Every job, oldest first; open_jobs: those queued or running.
   virtual Result<std::vector<Job>> jobs() = 0;
   virtual Result<std::vector<Job>> open_jobs() = 0;

@@ -465,6 +465,40 @@ TEST_CASE_TEMPLATE(
   CHECK(f.st->jobs().value().at(0).status == "failed");
 }
 
+TEST_CASE_TEMPLATE(
+    "store::StateStore job queue: a finished chain continues once with a stage it did not run",
+    B,
+    BACKENDS) {
+  Fixture<B> f;
+  CHECK_FALSE(f.st->latest_job_of("aa").value().has_value());  // never queued
+  REQUIRE(f.st->enqueue(job("/in/a", "aa", "acme/cloud/prod")).has_value());
+  REQUIRE(f.st->enqueue(job("/in/b", "bb", "acme/cloud/prod")).has_value());
+  auto a = f.st->claim_job("w1", 100, 130, "t").value();
+  REQUIRE(a.has_value());
+  // While the chain has a running job it does not continue.
+  CHECK_FALSE(f.st->continue_chain(a->chain, "promote", "t").value().has_value());
+  CHECK(f.st->finish_job(end_of(*a, "done")).value());  // a held for review: the chain ends
+  const auto last = f.st->latest_job_of("aa").value();
+  REQUIRE(last.has_value());
+  CHECK(last->id == a->id);
+  CHECK(last->promote_to == "preprod");
+  // Approved since: its promotion is queued, once, ahead of the later drop of its line.
+  const auto more = f.st->continue_chain(a->chain, "promote", "t2").value();
+  REQUIRE(more.has_value());
+  CHECK(more->stage == "promote");
+  CHECK(more->status == "queued");
+  CHECK(more->chain == a->chain);
+  CHECK_FALSE(f.st->continue_chain(a->chain, "promote", "t3").value().has_value());
+  auto next = f.st->claim_job("w2", 101, 131, "t").value();
+  REQUIRE(next.has_value());
+  CHECK(next->id == more->id);
+  CHECK(f.st->finish_job(end_of(*next, "done")).value());
+  // A stage the chain ran is never queued again.
+  CHECK_FALSE(f.st->continue_chain(a->chain, "promote", "t4").value().has_value());
+  CHECK(f.st->latest_job_of("aa").value()->id == more->id);
+  CHECK_FALSE(f.st->continue_chain(999, "promote", "t").has_value());  // no such chain
+}
+
 TEST_CASE_TEMPLATE("store::StateStore job queue: workers racing claim every job exactly once",
                    B,
                    BACKENDS) {
