@@ -29,15 +29,6 @@ json::Json outcome_json(const pipeline::ReviewOutcome& r, const std::optional<st
   return j;
 }
 
-std::string queued_text(const std::optional<store::Job>& queued) {
-  if (!queued) {
-    return "";
-  }
-  return "queued    job " + std::to_string(queued->id) + ": " + queued->stage
-         + (queued->stage == "promote" ? " to " + printable(queued->promote_to) : "")
-         + " (ecluse worker runs it)\n";
-}
-
 std::string outcome_text(const pipeline::ReviewOutcome& r, bool approving) {
   const auto id = r.drop.id.substr(0, 12);
   if (!approving) {
@@ -80,7 +71,7 @@ int run_review(const GlobalOptions& g, const ReviewOptions& o, bool approving) {
     queued = *next;
   }
   out(o.json ? json::dump_pretty(outcome_json(*r, queued)) + "\n"
-             : outcome_text(*r, approving) + queued_text(queued));
+             : outcome_text(*r, approving) + queued_line(queued));
   return k_exit_ok;
 }
 

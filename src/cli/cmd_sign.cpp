@@ -6,6 +6,7 @@
 #include <ecluse/crypto/sha256.hpp>
 #include <ecluse/keys/keyring.hpp>
 #include <ecluse/pipeline/sign.hpp>
+#include <ecluse/queue/queue.hpp>
 
 #include <unistd.h>
 
@@ -166,9 +167,17 @@ int run_sign(const GlobalOptions& g, const SignOptions& o) {
                     d->id),
         o.json);
   }
-  out(o.json ? json::dump_pretty(drop_json(*after)) + "\n"
+  // A drop of the job queue (held, approved, then signed here) goes on to its channel there.
+  auto queued = queue::continue_reviewed(*session, d->id);
+  if (!queued) {
+    return report(queued.error(), o.json);
+  }
+  auto j = drop_json(*after);
+  j["queued"] = *queued ? queue::to_json(**queued) : json::Json();
+  out(o.json ? json::dump_pretty(j) + "\n"
              : "signed    " + after->id.substr(0, 12) + "  " + drop_name(*after) + "  ("
-                   + (session->ws().drops_dir() / after->id / "attestations").string() + ")\n");
+                   + (session->ws().drops_dir() / after->id / "attestations").string() + ")\n"
+                   + queued_line(*queued));
   return k_exit_ok;
 }
 

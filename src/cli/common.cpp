@@ -106,6 +106,15 @@ std::string drop_name(const store::DropRecord& d) {
                           : printable(d.vendor + "/" + d.product + "/" + d.version);
 }
 
+std::string queued_line(const std::optional<store::Job>& job) {
+  if (!job) {
+    return "";
+  }
+  return "queued    job " + std::to_string(job->id) + ": " + job->stage
+         + (job->stage == "promote" ? " to " + printable(job->promote_to) : "")
+         + " (ecluse worker runs it)\n";
+}
+
 json::Json drop_json(const store::DropRecord& d) {
   json::Json j{{"id", d.id},
                {"short_id", d.id.substr(0, 12)},

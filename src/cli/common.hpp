@@ -67,6 +67,9 @@ std::string drop_name(const store::DropRecord& d);
 // The JSON form of a drop record (stable field names).
 json::Json drop_json(const store::DropRecord& d);
 
+// "queued    job N: promote to C (ecluse worker runs it)\n", or "" for no job.
+std::string queued_line(const std::optional<store::Job>& job);
+
 // Writes text to stdout.
 void out(const std::string& text);
 

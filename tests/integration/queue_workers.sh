@@ -11,7 +11,8 @@
 #   event of a drop's run exactly once; one job per stage per drop, all done; no lease left;
 #   the killed worker's job taken over (a second attempt); jobs shared by several workers;
 #   git fsck, ecluse verify and log --verify clean. Then a drop held for review, approved: the
-#   approval queues its promotion and a worker carries it into the channel.
+#   approval queues its promotion and a worker carries it into the channel; one approved while
+#   the release key could not sign is queued by `ecluse sign`.
 # QUEUE_STORE=sqlite runs the same against SQLite's state.db.
 source "$(dirname "$0")/lib.sh"
 export HOME=$t GIT_CONFIG_NOSYSTEM=1
@@ -132,4 +133,23 @@ git --git-dir="$repo" tag -l | grep -q '^cloud-agent' || fail "no tag for the ap
 "$bin" verify "$repo" --root "$t/root.json" >/dev/null || fail "ecluse verify after the approved drop"
 "$bin" approve "$held" --as bob --reason "late" > /dev/null 2>&1 && fail "approving a promoted drop"
 [ "$("$bin" queue)" = "no queued or running jobs" ] || fail "jobs left open after the approved drop"
+# The next release, approved while the release key cannot sign (loose permissions): the approval
+# stands, nothing is queued; `ecluse sign` once the key is fixed queues the promotion.
+bash "$here/scripts/make-demo-drop.sh" "$t/demo" 1.0.1 v2 >/dev/null
+"$bin" enqueue "$t/demo/v2" --promote-to preprod >/dev/null
+"$bin" worker --drain --poll-ms 100 > "$t/w6" 2>&1 || { cat "$t/w6"; fail "worker on the second demo drop"; }
+held2=$("$bin" status --json | python3 -c 'import json,sys; print(*[d["id"] for d in json.load(sys.stdin)["drops"] if d["version"] == "1.0.1" and d["state"] == "held"])')
+[ -n "$held2" ] || fail "the second demo drop was not held for review"
+release=$("$bin" keys list --json | python3 -c 'import json,sys; print([k["keyid"] for k in json.load(sys.stdin)["keys"] if k["role"]=="release" and k["status"]=="active"][0])')
+chmod 644 "$ECLUSE_WORKSPACE/keys/private/$release.pem"
+set +e; "$bin" approve "$held2" --as alice --reason "endpoint reviewed" > "$t/approve2" 2>&1; rc=$?; set -e
+[ "$rc" -eq 3 ] && grep -q keys.loose_permissions "$t/approve2" || { cat "$t/approve2"; fail "approve with a loose release key (exit $rc)"; }
+[ "$("$bin" queue)" = "no queued or running jobs" ] || fail "an unsigned drop's promotion was queued"
+chmod 600 "$ECLUSE_WORKSPACE/keys/private/$release.pem"
+"$bin" sign "$held2" > "$t/sign2" || { cat "$t/sign2"; fail "ecluse sign"; }
+grep -Eq '^queued +job [0-9]+: promote to preprod' "$t/sign2" || { cat "$t/sign2"; fail "ecluse sign queued no promotion"; }
+"$bin" worker --drain --poll-ms 100 > "$t/w7" 2>&1 || { cat "$t/w7"; fail "worker on the signed drop"; }
+"$bin" show "$held2" --json | python3 -c 'import json,sys; s=json.load(sys.stdin)["state"]; assert s == "promoted", s' \
+  || fail "the drop signed by hand was not promoted by a worker"
+"$bin" verify "$repo" --root "$t/root.json" >/dev/null || fail "ecluse verify after the signed drop"
 echo "queue workers ($store): all checks passed"
