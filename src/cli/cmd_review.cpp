@@ -25,7 +25,7 @@ json::Json outcome_json(const pipeline::ReviewOutcome& r, const std::optional<st
   j["approvals_required"] = r.required;
   j["approved_by"] = r.approvers;
   j["continued"] = r.continued;
-  j["queued"] = queued ? queue::to_json(*queued) : json::Json();
+  j["queued"] = queued_json(queued);
   return j;
 }
 

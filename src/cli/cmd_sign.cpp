@@ -173,7 +173,7 @@ int run_sign(const GlobalOptions& g, const SignOptions& o) {
     return report(queued.error(), o.json);
   }
   auto j = drop_json(*after);
-  j["queued"] = *queued ? queue::to_json(**queued) : json::Json();
+  j["queued"] = queued_json(*queued);
   out(o.json ? json::dump_pretty(j) + "\n"
              : "signed    " + after->id.substr(0, 12) + "  " + drop_name(*after) + "  ("
                    + (session->ws().drops_dir() / after->id / "attestations").string() + ")\n"

@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include <ecluse/core/printable.hpp>
+#include <ecluse/queue/queue.hpp>
 
 #include <unistd.h>
 
@@ -113,6 +114,10 @@ std::string queued_line(const std::optional<store::Job>& job) {
   return "queued    job " + std::to_string(job->id) + ": " + job->stage
          + (job->stage == "promote" ? " to " + printable(job->promote_to) : "")
          + " (ecluse worker runs it)\n";
+}
+
+json::Json queued_json(const std::optional<store::Job>& job) {
+  return job ? queue::to_json(*job) : json::Json();
 }
 
 json::Json drop_json(const store::DropRecord& d) {

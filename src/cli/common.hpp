@@ -69,6 +69,8 @@ json::Json drop_json(const store::DropRecord& d);
 
 // "queued    job N: promote to C (ecluse worker runs it)\n", or "" for no job.
 std::string queued_line(const std::optional<store::Job>& job);
+// The job as `ecluse queue --json` shows it, or null for no job.
+json::Json queued_json(const std::optional<store::Job>& job);
 
 // Writes text to stdout.
 void out(const std::string& text);

@@ -761,18 +761,17 @@ Result<int> migrate(sql::Connection& c, const std::string& where) {
     ECLUSE_CHECK(c.query("SELECT pg_advisory_xact_lock(?)", {std::int64_t{0x65636c757365}}));
   }
   ECLUSE_TRY(version, schema_version_of(c));  // again, under the lock
-  const int latest = known;
-  if (version > latest) {
+  if (version > known) {
     return fail(reason::k_store_schema_too_new,
                 where + " has schema version " + std::to_string(version)
-                    + ", newer than this ecluse knows (" + std::to_string(latest) + ")");
+                    + ", newer than this ecluse knows (" + std::to_string(known) + ")");
   }
-  for (int v = version; v < latest; ++v) {
+  for (int v = version; v < known; ++v) {
     ECLUSE_CHECK(c.script(dialect_sql(k_migrations.at(static_cast<std::size_t>(v)), c.dialect())));
   }
-  ECLUSE_CHECK(set_schema_version(c, latest));
+  ECLUSE_CHECK(set_schema_version(c, known));
   ECLUSE_CHECK(tx.commit());
-  return latest;
+  return known;
 }
 
 Result<std::unique_ptr<StateStore>> open_over(std::unique_ptr<sql::Connection> conn,
